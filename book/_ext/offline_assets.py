@@ -1,0 +1,64 @@
+"""Sphinx extension: serve plotly.js from the book's own _static and keep every page offline.
+
+* copies ``plotly.min.js`` from the installed ``plotly`` package into ``_static/`` and loads it once
+  on every page (figures are emitted with ``include_plotlyjs=False``);
+* removes the duplicate inline scripts JB1 adds (a console error otherwise);
+* warns (an error under ``-W``) when any page would load a script or stylesheet from another site.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sphinx.application import Sphinx
+from sphinx.util import logging
+from sphinx.util.fileutil import copy_asset_file
+
+logger = logging.getLogger(__name__)
+PLOTLY_JS = "plotly.min.js"
+
+
+def _plotly_js() -> Path:
+    import plotly
+
+    return Path(plotly.__file__).parent / "package_data" / PLOTLY_JS
+
+
+def _copy_plotly(app: Sphinx) -> None:
+    if app.builder.format == "html":  # before pages are written, so their <script> gets a checksum
+        (Path(app.outdir) / "_static").mkdir(parents=True, exist_ok=True)
+        copy_asset_file(str(_plotly_js()), str(Path(app.outdir) / "_static" / PLOTLY_JS))
+
+
+def _dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Drop repeated identical <script> entries.
+
+    sphinx-thebe and sphinx-togglebutton register their inline scripts from an event that runs once
+    per environment update, so JB1 pages get them twice; the second ``const THEBE_JS_URL`` is a
+    console error ("Identifier has already been declared").
+    """
+    seen, unique = set(), []
+    for script in context.get("script_files", []):
+        key = (str(getattr(script, "filename", script) or ""), repr(sorted(getattr(script, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context["script_files"] = unique
+
+
+def _check_offline(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    assets = [str(getattr(a, "filename", a) or "") for a in context.get("script_files", [])]
+    assets += [str(getattr(a, "filename", a) or "") for a in context.get("css_files", [])]
+    for url in assets:
+        if url.startswith(("http://", "https://", "//")):
+            logger.warning(f"{pagename}: page would load {url} from another site", type="offline", subtype="asset")
+
+
+def setup(app: Sphinx) -> dict:
+    if not _plotly_js().exists():
+        raise RuntimeError("plotly is installed without plotly.min.js; reinstall plotly")
+    app.add_js_file(PLOTLY_JS, priority=400)
+    app.connect("html-page-context", _dedupe_scripts, priority=998)
+    app.connect("html-page-context", _check_offline, priority=999)
+    app.connect("builder-inited", _copy_plotly)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}
