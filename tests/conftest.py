@@ -1,0 +1,62 @@
+"""Shared fixtures: the helpers module with a private cache, and one strict build of the book."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOK = ROOT / "book"
+sys.path.insert(0, str(BOOK))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def helpers():
+    import helpers as module
+
+    return module
+
+
+@pytest.fixture
+def fresh_cache(helpers, tmp_path, monkeypatch):
+    """Point the on-disk caches at an empty folder for one test."""
+    monkeypatch.setattr(helpers, "CACHE_DIR", tmp_path / "cache")
+    return tmp_path / "cache"
+
+
+class Build:
+    def __init__(self, returncode: int, log: str, html: Path):
+        self.returncode, self.log, self.html = returncode, log, html
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Build:
+    """Build the book strictly from a clean state: no _build, no execution cache, no embedding cache.
+
+    Set BOOK_HTML=_build/html to test an existing build instead (quick iterations while writing).
+    """
+    if os.environ.get("BOOK_HTML"):
+        return Build(0, "", ROOT / os.environ["BOOK_HTML"])
+    out = tmp_path_factory.mktemp("book")
+    env = dict(os.environ, EMBEDDINGS_BOOK_CACHE=str(out / "cache"), PYTHONWARNINGS="")
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "jupyter-book"), "build", "-W", "-n", "--keep-going",
+         "--path-output", str(out), str(ROOT)],
+        cwd=ROOT, env=env, capture_output=True, text=True,
+    )
+    return Build(proc.returncode, proc.stdout + proc.stderr, out / "_build" / "html")
+
+
+@pytest.fixture(scope="session")
+def site(built_site):
+    if built_site.returncode != 0:
+        pytest.fail("the book did not build:\n" + built_site.log[-4000:])
+    return built_site.html

@@ -1,0 +1,79 @@
+"""The book builds strictly, and every page works in a real browser with no network."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from browser import ROOT, chromium, serve, toc_pages, visit
+
+ARTICLE_HEADINGS = {
+    "book/intro.ipynb": "What are embeddings, really?",
+    "book/human-experience.ipynb": "Embedding the human experience",
+    "book/deep-learning.ipynb": "What makes deep-learning embeddings so powerful?",
+    "book/vectors.ipynb": "Why are vectors the data structure of choice for embeddings?",
+}
+# Things a reader must never see on a page.
+NOISE = [r"/work/", r"/root/", r"/home/", r"site-packages", r"Traceback", r"Warning:", r"it/s\]", r"\d+%\|",
+         r"VBox\(", r"HBox\(", r"Loading widget", r"IntSlider\(", r"FloatSlider\(", r"Text\(value="]
+
+
+def test_notebooks_are_committed_without_outputs():
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert not cell.outputs and cell.execution_count is None, f"{path.name} has outputs"
+
+
+def test_chapters_are_titled_as_the_article():
+    for rel, heading in ARTICLE_HEADINGS.items():
+        nb = nbformat.read(ROOT / rel, as_version=4)
+        assert nb.cells[0].source.splitlines()[0] == f"# {heading}", rel
+    assert [f"{p[:-5]}.ipynb" for p in toc_pages()] == list(ARTICLE_HEADINGS)[:1] + [
+        "book/human-experience.ipynb", "book/deep-learning.ipynb", "book/vectors.ipynb"]
+
+
+def test_book_builds_strictly_from_a_clean_state(built_site):
+    assert built_site.returncode == 0, built_site.log[-4000:]
+    assert "WARNING" not in built_site.log and "ERROR" not in built_site.log
+
+
+def test_plotly_is_served_from_the_site(site):
+    assert (site / "_static" / "plotly.min.js").stat().st_size > 1_000_000
+    for page in toc_pages():
+        html = (site / page).read_text()
+        assert html.count("_static/plotly.min.js") == 1, page
+        assert not re.search(r"<script[^>]+src=\"(https?:)?//", html), f"{page} loads a remote script"
+        assert "require.min.js" not in html and "html-manager" not in html, page
+
+
+@pytest.fixture(scope="module")
+def visits(site, tmp_path_factory):
+    shots = tmp_path_factory.mktemp("screenshots")
+    with serve(site) as base, chromium() as browser:
+        yield {page: visit(browser, base, page, screenshot=shots / (Path(page).stem + ".png")) for page in toc_pages()}
+
+
+@pytest.mark.parametrize("page", toc_pages())
+def test_page_in_browser(visits, site, page):
+    v = visits[page]
+    assert v.console_errors == [], v.console_errors
+    assert v.outside_requests == [], v.outside_requests
+    assert v.failed_requests == [], v.failed_requests
+    for fig in v.figures:
+        assert fig["drawn"], fig
+        assert fig["points"] > 0 and fig["width"] > 300 and fig["height"] > 150, fig
+    for pattern in NOISE:
+        assert not re.search(pattern, v.text), f"{page} shows {pattern!r} to the reader"
+    html = (site / page).read_text()
+    assert "output stderr" not in html and 'class="output traceback' not in html
+
+
+def test_every_chapter_has_interactive_figures(visits):
+    for page, v in visits.items():
+        assert len(v.figures) >= 3, f"{page} has {len(v.figures)} figures"
