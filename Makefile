@@ -25,8 +25,13 @@ $(STAMP): requirements.txt
 	cd book && ../$(BIN)/python -c "import helpers; helpers.warm_up()"
 	touch $@
 
+# The execution cache keys on notebook code only: when the helpers or the data change, re-execute all.
+SHARED_HASH = $(shell cat book/helpers.py book/data/* | sha1sum | cut -c1-16)
+
 book: $(STAMP)
+	@if [ "$$(cat _build/.shared-hash 2>/dev/null)" != "$(SHARED_HASH)" ]; then rm -rf _build/.jupyter_cache _build/.doctrees; fi
 	$(BIN)/jupyter-book build -W -n --keep-going .
+	@echo "$(SHARED_HASH)" > _build/.shared-hash
 	@echo "Site built: open _build/html/index.html, or run 'make serve'"
 
 test: $(STAMP)

@@ -328,6 +328,25 @@ def _check_method(method: Any, dims: Any) -> str:
     return method.lower()
 
 
+def pca_map(vectors: Any, dims: int = 2):
+    """Fit PCA on vectors and return a function that places any vectors (old or new) in that map.
+
+    Unlike UMAP or t-SNE, PCA is linear, so a point computed later (``pizza + w * pineapple``) lands
+    exactly where it belongs among the words the map was fitted on.
+    """
+    _check_method("pca", dims)
+    x = _as_matrix(vectors).astype(np.float64)
+    if len(x) < 2:
+        raise ValueError("a projection needs at least two points")
+    mean = x.mean(axis=0)
+    _, _, vt = np.linalg.svd(x - mean, full_matrices=False)
+    basis = vt[:dims]
+    scores = (x - mean) @ basis.T
+    signs = np.sign(scores[np.argmax(np.abs(scores), axis=0), range(basis.shape[0])])
+    basis = basis * np.where(signs == 0, 1, signs)[:, None]
+    return lambda v: (_as_matrix(v).astype(np.float64) - mean) @ basis.T
+
+
 def _pca(x: np.ndarray, dims: int) -> np.ndarray:
     centred = x - x.mean(axis=0)
     u, s, _ = np.linalg.svd(centred, full_matrices=False)
@@ -494,7 +513,7 @@ def scatter_traces(
         if dims == 3:
             traces.append(go.Scatter3d(x=pts[:, 0], y=pts[:, 1], z=pts[:, 2], textfont=dict(size=11), **common))
         else:
-            traces.append(go.Scatter(x=pts[:, 0], y=pts[:, 1], textfont=dict(size=11), **common))
+            traces.append(go.Scatter(x=pts[:, 0], y=pts[:, 1], textfont=dict(size=11), cliponaxis=False, **common))
     return traces
 
 
@@ -543,7 +562,33 @@ def plot_methods(
         method = _check_method(method, dims)
         coords = project(vectors, method=method, dims=dims, seed=seed)
         states.append((METHOD_NAMES[method], scatter_traces(coords, words, labels, dims), None))
-    return stepped_figure(states, _axes_layout(dims, title=title), control="buttons")
+    layout = _axes_layout(dims, title=dict(text=title, y=0.97, yanchor="top"))
+    layout["margin"] = dict(layout["margin"], t=100)
+    return stepped_figure(states, layout, control="buttons")
+
+
+def plot_word_axes(
+    texts: Texts | Mapping[str, Sequence[str]],
+    x_axis: tuple[str, str],
+    y_axis: tuple[str, str],
+    groups: Sequence[str] | None = None,
+    title: str | None = None,
+) -> go.Figure:
+    """Place texts on two axes that are directions between words, e.g. cheap→expensive.
+
+    Unlike a projection, these axes have names: a point's x is how far its embedding leans from
+    ``x_axis[0]`` toward ``x_axis[1]``.
+    """
+    words, labels = _groups(texts, groups)
+    coords = np.column_stack([axis_coordinates(words, x_axis), axis_coordinates(words, y_axis)])
+    fig = go.Figure(scatter_traces(coords, words, labels, 2))
+    fig.update_layout(_layout(
+        title=title or f"{x_axis[0]} → {x_axis[1]}  against  {y_axis[0]} → {y_axis[1]}",
+        xaxis=dict(title=f"← {x_axis[0]}   ·   {x_axis[1]} →", zeroline=True),
+        yaxis=dict(title=f"← {y_axis[0]}   ·   {y_axis[1]} →", zeroline=True),
+        height=560,
+    ))
+    return fig
 
 
 def plot_heatmap(
@@ -587,29 +632,34 @@ def stepped_figure(
     label: str = "",
     play: bool = False,
     duration: int = 0,
+    static: Sequence[go.BaseTraceType] = (),
 ) -> go.Figure:
     """A figure that steps through states with a plotly slider, buttons or a play button.
 
     Each state is (name, traces, layout_update). Every state must have the same number of traces
-    (trace i of every state is the same plot element). Works in a static page: no kernel needed.
+    (trace i of every state is the same plot element). ``static`` traces are drawn once and never
+    repeated in the frames, which keeps pages small. Works in a static page: no kernel needed.
     """
-    if control not in ("slider", "buttons"):
-        raise ValueError(f"control must be 'slider' or 'buttons', got {control!r}")
+    if control not in ("slider", "buttons", "dropdown"):
+        raise ValueError(f"control must be 'slider', 'buttons' or 'dropdown', got {control!r}")
     if not states:
         raise ValueError("a stepped figure needs at least one state")
     count = len(states[0][1])
     if any(len(traces) != count for _, traces, _ in states):
         raise ValueError("every state needs the same number of traces")
-    frames = [go.Frame(name=name, data=list(traces), layout=extra or {}) for name, traces, extra in states]
-    fig = go.Figure(data=list(states[0][1]), frames=frames)
+    moving = list(range(len(static), len(static) + count))
+    frames = [go.Frame(name=name, data=list(traces), traces=moving, layout=extra or {})
+              for name, traces, extra in states]
+    fig = go.Figure(data=list(static) + list(states[0][1]), frames=frames)
     fig.update_layout(layout)
     if states[0][2]:
         fig.update_layout(states[0][2])
     anim = dict(mode="immediate", frame=dict(duration=duration, redraw=True), transition=dict(duration=0))
     menus = []
-    if control == "buttons":
+    if control in ("buttons", "dropdown"):
         menus.append(dict(
-            type="buttons", direction="right", x=0, y=1.02, xanchor="left", yanchor="bottom", showactive=True,
+            type=control, direction="right" if control == "buttons" else "down", showactive=True,
+            x=0, y=1.02, xanchor="left", yanchor="bottom", active=0,
             buttons=[dict(label=name, method="animate", args=[[name], anim]) for name, _, _ in states],
         ))
     else:
@@ -629,6 +679,77 @@ def stepped_figure(
     return fig
 
 
+def neighbour_bars(hits: Sequence[tuple[str, float]], color: str = COLORS[0]) -> go.Bar:
+    """Horizontal bars of (word, cosine) pairs, best at the top."""
+    return go.Bar(x=[round(s, 3) for _, s in hits], y=[w for w, _ in hits], orientation="h",
+                  marker=dict(color=color), text=[f"{s:.2f}" for _, s in hits], textposition="inside",
+                  hovertemplate="%{y}: cosine %{x:.3f}<extra></extra>", showlegend=False)
+
+
+def plot_neighbours(vocab: Embeddings, queries: Sequence[str], k: int = 10, title: str | None = None) -> go.Figure:
+    """Nearest vocabulary words of each query, one query at a time, picked from a dropdown."""
+    queries = _check_texts(queries, "queries")
+    states = [(q, [neighbour_bars(vocab.nearest(q, k=k))], None) for q in queries]
+    layout = _layout(title=title or f"Nearest of {len(vocab)} words", height=140 + 32 * k,
+                     xaxis=dict(title="cosine similarity", range=[0, 1]), yaxis=dict(autorange="reversed"),
+                     margin=dict(l=150, r=20, t=90, b=40))
+    return stepped_figure(states, layout, control="dropdown")
+
+
+def plot_arithmetic(
+    vocab: Embeddings,
+    base: str,
+    add: str,
+    subtract: str | None = None,
+    weights: Sequence[float] = (0, 0.25, 0.5, 1, 1.5, 2, 3, 4, 5, 7, 10),
+    k: int = 5,
+) -> go.Figure:
+    """``base + w·add (− subtract)`` for a range of weights w, on a slider.
+
+    The map is a PCA fitted on the words the path passes near, so the moving point is placed exactly
+    (PCA is linear); the orange points and the title are its k nearest words at each weight.
+    """
+    weights = [_check_weight(w) for w in weights]
+    if not weights:
+        raise ValueError("give at least one weight")
+    terms = [vocab[base] + w * vocab[add] for w in weights]
+    if subtract:
+        terms = [t - vocab[subtract] for t in terms]
+    vectors = [t.vector / max(float(np.linalg.norm(t.vector)), 1e-12) for t in terms]
+    inputs = {base, add} | ({subtract} if subtract else set())
+    hits = [vocab.nearest(t, k=k) for t in terms]
+    near = list(dict.fromkeys([base, add] + ([subtract] if subtract else []) + [w for h in hits for w, _ in h]))
+    for word in list(near):
+        near += [w for w, _ in vocab.nearest(word, k=3) if w not in near]
+    to_map = pca_map(embed(near), dims=2)
+    words_xy = r(to_map(embed(near)))
+    path_xy = r(to_map(np.stack(vectors)))
+    static = [
+        go.Scatter(x=words_xy[:, 0], y=words_xy[:, 1], text=near, mode="markers+text", textposition="top center",
+                   marker=dict(size=[12 if w in inputs else 6 for w in near],
+                               color=[COLORS[1] if w in inputs else "#b8b8b8" for w in near]),
+                   textfont=dict(size=[13 if w in inputs else 10 for w in near]), name="words",
+                   hovertemplate="%{text}<extra></extra>", showlegend=False),
+        go.Scatter(x=path_xy[:, 0], y=path_xy[:, 1], mode="lines", line=dict(dash="dot", color=COLORS[0]),
+                   hoverinfo="skip", showlegend=False),
+    ]
+    index = {w: i for i, w in enumerate(near)}
+    expr = f"{base} + w·{add}" + (f" − {subtract}" if subtract else "")
+    states = []
+    for w, xy, hit in zip(weights, path_xy, hits):
+        idx = [index[h] for h, _ in hit]
+        states.append((f"{w:g}", [
+            go.Scatter(x=words_xy[idx, 0], y=words_xy[idx, 1], mode="markers",
+                       marker=dict(size=14, color="rgba(0,0,0,0)", line=dict(color=COLORS[3], width=2)),
+                       hoverinfo="skip", showlegend=False),
+            go.Scatter(x=[xy[0]], y=[xy[1]], mode="markers", marker=dict(size=16, color=COLORS[0], symbol="star"),
+                       hovertemplate=f"{expr}, w={w:g}<extra></extra>", showlegend=False),
+        ], dict(title=dict(text=f"{expr}, w = {w:g}<br><sup>nearest: "
+                                + ", ".join(f"{h} ({s:.2f})" for h, s in hit) + "</sup>"))))
+    layout = _axes_layout(2, height=560, margin=dict(l=20, r=20, t=80, b=20))
+    return stepped_figure(states, layout, control="slider", label="w = ", static=static)
+
+
 class BookRenderer(MimetypeRenderer):
     """Offer both plotly's own mimetype (JupyterLab, VS Code) and static HTML (the built site).
 
@@ -642,7 +763,7 @@ class BookRenderer(MimetypeRenderer):
         as_json = pio.to_json(fig_dict, validate=False, remove_uids=True)
         div_id = "fig-" + hashlib.sha1(as_json.encode()).hexdigest()[:12]  # same figure, same page bytes
         html = pio.to_html(fig_dict, include_plotlyjs=False, full_html=False, config=config,
-                           div_id=div_id, default_width="100%", validate=False)
+                           div_id=div_id, default_width="100%", validate=False, auto_play=False)
         bundle = json.loads(as_json)
         bundle["config"] = config
         return {"application/vnd.plotly.v1+json": bundle, "text/html": html}

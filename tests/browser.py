@@ -85,6 +85,7 @@ FIGURE_STATE_JS = """() => Array.from(document.querySelectorAll('.plotly-graph-d
     frames: (div._transitionData && div._transitionData._frames || []).length,
     sliders: (div.layout.sliders || []).length,
     menus: (div.layout.updatemenus || []).length,
+    active: div.layout.sliders ? div.layout.sliders[0].active : (div.layout.updatemenus ? div.layout.updatemenus[0].active : null),
     width: div.getBoundingClientRect().width,
     height: div.getBoundingClientRect().height,
 }))"""
@@ -108,7 +109,7 @@ def visit(browser, base: str, page_path: str, screenshot: Path | None = None, wi
     page.wait_for_function(
         "() => Array.from(document.querySelectorAll('.plotly-graph-div')).every(d => d._fullLayout)", timeout=30000
     )
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(1200)  # long enough for an auto-playing animation to have moved
     result.figures = page.evaluate(FIGURE_STATE_JS)
     result.text = page.inner_text("main")
     if screenshot is not None:
