@@ -774,8 +774,70 @@ pio.renderers.default = "book"
 
 
 # ---------------------------------------------------------------------------------------------
+# Contrastive learning: the loss and the training animation two chapters share
+# ---------------------------------------------------------------------------------------------
+
+
+def info_nce(a, b, temperature: float = 0.1):
+    """Symmetric InfoNCE with in-batch negatives: row i of ``a`` should match row i of ``b`` only.
+
+    ``a`` and ``b`` are (n, d) torch tensors of L2-normalised embeddings. Every other row in the batch
+    serves as a negative, which is how most modern embedding models are trained.
+    """
+    import torch.nn.functional as F
+    import torch
+
+    if a.shape != b.shape or a.ndim != 2 or a.shape[0] < 2:
+        raise ValueError(f"info_nce needs two (n, d) batches with n >= 2, got {tuple(a.shape)} and {tuple(b.shape)}")
+    logits = a @ b.T / temperature
+    target = torch.arange(a.shape[0], device=a.device)
+    return (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
+
+
+def aligned_layouts(snapshots: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """2-D PCA of each snapshot, rotated onto the previous one (orthogonal Procrustes).
+
+    Without the alignment each frame of a training animation could flip or spin at random.
+    """
+    if not snapshots:
+        raise ValueError("no snapshots to lay out")
+    out: list[np.ndarray] = []
+    for snap in snapshots:
+        xy = _pca(np.asarray(snap, dtype=np.float64), 2)
+        xy = xy / max(float(np.sqrt((xy ** 2).sum(axis=1).mean())), 1e-12)
+        if out:
+            u, _, vt = np.linalg.svd(xy.T @ out[-1])
+            xy = xy @ (u @ vt)
+        out.append(xy)
+    return out
+
+
+def plot_training(
+    snapshots: Sequence[np.ndarray], labels: Sequence[int], texts: Sequence[str], groups: Sequence[str],
+    title: str = "The space forming during training",
+) -> go.Figure:
+    """Animate 2-D layouts of the same texts across training (play button and slider)."""
+    layouts = aligned_layouts(snapshots)
+    lim = float(max(np.abs(xy).max() for xy in layouts)) * 1.1
+    states = [(f"{epoch}", scatter_traces(xy, texts, groups, 2, text_labels=False, hover=texts), None)
+              for epoch, xy in zip(labels, layouts)]
+    layout = _layout(title=title, height=560, xaxis=dict(range=[-lim, lim], visible=False),
+                     yaxis=dict(range=[-lim, lim], visible=False, scaleanchor="x"))
+    return stepped_figure(states, layout, control="slider", label="epoch ", play=True, duration=350)
+
+
+# ---------------------------------------------------------------------------------------------
 # Data shipped with the book
 # ---------------------------------------------------------------------------------------------
+
+
+def load_table(name: str) -> list[list[str]]:
+    """Rows of book/data/<name>.tsv (tab-separated; '#' lines are comments)."""
+    path = DATA_DIR / f"{name}.tsv"
+    if not path.exists():
+        raise FileNotFoundError(f"no table named {name!r} in book/data")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [[cell.strip() for cell in line.split("\t")] for line in lines if line.strip() and not line.startswith("#")]
 
 
 def load_words(name: str) -> list[str]:
