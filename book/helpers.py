@@ -491,10 +491,16 @@ def _groups(texts: Any, groups: Sequence[str] | None) -> tuple[list[str], list[s
 
 
 def scatter_traces(
-    coords: np.ndarray, words: Sequence[str], labels: Sequence[str], dims: int, text_labels: bool = True,
-    hover: Sequence[str] | None = None,
+    coords: np.ndarray, words: Sequence[str], labels: Sequence[str], dims: int,
+    text_labels: bool | Iterable[str] = True, hover: Sequence[str] | None = None,
 ) -> list[go.BaseTraceType]:
-    """One trace per group, so the legend toggles themes."""
+    """One trace per group, so the legend toggles themes.
+
+    ``text_labels`` is True (label every point), False (hover only) or the texts to label.
+    """
+    shown = None if isinstance(text_labels, bool) else set(text_labels)
+    if shown is not None and hover is None:
+        hover = list(words)
     traces = []
     order = list(dict.fromkeys(labels))
     for gi, group in enumerate(order):
@@ -502,10 +508,10 @@ def scatter_traces(
         pts = r(coords[idx])
         common = dict(
             name=group or "words",
-            text=[words[i] for i in idx],
+            text=[words[i] if shown is None or words[i] in shown else "" for i in idx],
             hovertext=[hover[i] for i in idx] if hover else None,
             hovertemplate="%{hovertext}<extra></extra>" if hover else "<b>%{text}</b><extra>%{fullData.name}</extra>",
-            mode="markers+text" if text_labels else "markers",
+            mode="markers+text" if text_labels is not False else "markers",
             textposition="top center",
             marker=dict(color=COLORS[gi % len(COLORS)], size=6 if dims == 3 else 9, line=dict(width=0)),
             showlegend=len(order) > 1,
@@ -533,15 +539,17 @@ def plot_projection(
     title: str | None = None,
     seed: int = 0,
     model: Any = None,
+    label: bool | Iterable[str] = True,
 ) -> go.Figure:
     """A 2-D Scatter or 3-D Scatter3d of the texts' embeddings, labelled and coloured by group.
 
-    ``texts`` may be a dict {group: [texts]} instead of a list plus ``groups``.
+    ``texts`` may be a dict {group: [texts]} instead of a list plus ``groups``; ``label`` may name the
+    few texts to print on the plot (all are shown on hover).
     """
     method = _check_method(method, dims)
     words, labels = _groups(texts, groups)
     coords = project(embed(words, model), method=method, dims=dims, seed=seed)
-    fig = go.Figure(scatter_traces(coords, words, labels, dims))
+    fig = go.Figure(scatter_traces(coords, words, labels, dims, text_labels=label))
     fig.update_layout(_axes_layout(dims, title=title or f"{len(words)} texts, {METHOD_NAMES[method]} to {dims}-D"))
     return fig
 

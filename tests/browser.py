@@ -105,10 +105,12 @@ def visit(browser, base: str, page_path: str, screenshot: Path | None = None, wi
     page.on("request", on_request)
     page.on("requestfailed", lambda req: result.failed_requests.append(req.url))
     page.on("response", lambda resp: resp.status >= 400 and result.failed_requests.append(f"{resp.status} {resp.url}"))
-    page.goto(result.url, wait_until="networkidle")
+    page.goto(result.url, wait_until="load")
     page.wait_for_function(
-        "() => Array.from(document.querySelectorAll('.plotly-graph-div')).every(d => d._fullLayout)", timeout=30000
+        "() => document.readyState === 'complete' && "
+        "Array.from(document.querySelectorAll('.plotly-graph-div')).every(d => d._fullLayout)", timeout=60000
     )
+    page.wait_for_load_state("networkidle")
     page.wait_for_timeout(1200)  # long enough for an auto-playing animation to have moved
     result.figures = page.evaluate(FIGURE_STATE_JS)
     result.text = page.inner_text("main")

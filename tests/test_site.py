@@ -74,6 +74,7 @@ def test_page_in_browser(visits, site, page):
     for pattern in NOISE:
         assert not re.search(pattern, v.text), f"{page} shows {pattern!r} to the reader"
     html = (site / page).read_text()
+    assert len(v.figures) == html.count('class="plotly-graph-div"'), "a figure in the page was not drawn"
     assert "output stderr" not in html and 'class="output traceback' not in html
 
 
