@@ -33,8 +33,8 @@ def fresh_cache(helpers, tmp_path, monkeypatch):
 
 
 class Build:
-    def __init__(self, returncode: int, log: str, html: Path):
-        self.returncode, self.log, self.html = returncode, log, html
+    def __init__(self, returncode: int, log: str, html: Path, cache: Path | None):
+        self.returncode, self.log, self.html, self.cache = returncode, log, html, cache
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +44,7 @@ def built_site(tmp_path_factory) -> Build:
     Set BOOK_HTML=_build/html to test an existing build instead (quick iterations while writing).
     """
     if os.environ.get("BOOK_HTML"):
-        return Build(0, "", ROOT / os.environ["BOOK_HTML"])
+        return Build(0, "", ROOT / os.environ["BOOK_HTML"], None)
     out = tmp_path_factory.mktemp("book")
     env = dict(os.environ, EMBEDDINGS_BOOK_CACHE=str(out / "cache"), PYTHONWARNINGS="")
     proc = subprocess.run(
@@ -52,7 +52,7 @@ def built_site(tmp_path_factory) -> Build:
          "--path-output", str(out), str(ROOT)],
         cwd=ROOT, env=env, capture_output=True, text=True,
     )
-    return Build(proc.returncode, proc.stdout + proc.stderr, out / "_build" / "html")
+    return Build(proc.returncode, proc.stdout + proc.stderr, out / "_build" / "html", out / "cache")
 
 
 @pytest.fixture(scope="session")
@@ -60,3 +60,34 @@ def site(built_site):
     if built_site.returncode != 0:
         pytest.fail("the book did not build:\n" + built_site.log[-4000:])
     return built_site.html
+
+
+@pytest.fixture(scope="session")
+def run_chapter(built_site):
+    """Execute a chapter top to bottom in a fresh kernel, then a probe cell; return the probe's JSON.
+
+    The kernel shares the clean build's embedding cache, so this re-runs the chapter's own code (training,
+    retrieval) without re-encoding the texts.
+    """
+    import json
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    def run(name: str, probe: str) -> dict:
+        nb = nbformat.read(BOOK / f"{name}.ipynb", as_version=4)
+        nb.cells.append(nbformat.v4.new_code_cell("import json as _json\nprint(_json.dumps(" + probe + "))"))
+        env_cache = str(built_site.cache) if built_site.cache else os.environ.get("EMBEDDINGS_BOOK_CACHE", "")
+        old = os.environ.get("EMBEDDINGS_BOOK_CACHE")
+        if env_cache:
+            os.environ["EMBEDDINGS_BOOK_CACHE"] = env_cache
+        try:
+            NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(BOOK)}}).execute()
+        finally:
+            if old is None:
+                os.environ.pop("EMBEDDINGS_BOOK_CACHE", None)
+            else:
+                os.environ["EMBEDDINGS_BOOK_CACHE"] = old
+        return json.loads(nb.cells[-1].outputs[0]["text"])
+
+    return run

@@ -40,8 +40,10 @@ def test_chapters_are_titled_as_the_article():
 
 def test_book_builds_strictly_from_a_clean_state(built_site):
     assert built_site.returncode == 0, built_site.log[-4000:]
-    # ipykernel notes that it talks to jupyter over localhost TCP; that is the kernel's log, not the book's
-    log = "\n".join(line for line in built_site.log.splitlines() if "Kernel is running over TCP" not in line)
+    # Lines from the kernel process's own logger ("[IPKernelApp] ... running over TCP", and the SIGINT that
+    # jupyter_client sends every kernel before shutdown) are not the book's; cell errors and cell stderr
+    # are reported by myst-nb against the notebook and still fail this test.
+    log = "\n".join(line for line in built_site.log.splitlines() if not line.startswith("[IPKernelApp]"))
     assert "WARNING" not in log and "ERROR" not in log, log[-4000:]
 
 

@@ -2,7 +2,7 @@
 
 * copies ``plotly.min.js`` from the installed ``plotly`` package into ``_static/`` and loads it once
   on every page (figures are emitted with ``include_plotlyjs=False``);
-* removes the duplicate inline scripts JB1 adds (a console error otherwise);
+* removes the duplicate inline scripts JB1 adds (a console error otherwise) and unrendered widget state;
 * warns (an error under ``-W``) when any page would load a script or stylesheet from another site.
 """
 
@@ -30,15 +30,21 @@ def _copy_plotly(app: Sphinx) -> None:
         copy_asset_file(str(_plotly_js()), str(Path(app.outdir) / "_static" / PLOTLY_JS))
 
 
-def _dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
-    """Drop repeated identical <script> entries.
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def _tidy_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Drop repeated identical <script> entries, and ipywidgets state nobody renders.
 
     sphinx-thebe and sphinx-togglebutton register their inline scripts from an event that runs once
     per environment update, so JB1 pages get them twice; the second ``const THEBE_JS_URL`` is a
-    console error ("Identifier has already been declared").
+    console error ("Identifier has already been declared"). Widget cells are removed from the pages
+    (their plotly twins stand in), so the widget state myst-nb embeds is only dead weight.
     """
     seen, unique = set(), []
     for script in context.get("script_files", []):
+        if getattr(script, "attributes", {}).get("type") == WIDGET_STATE:
+            continue
         key = (str(getattr(script, "filename", script) or ""), repr(sorted(getattr(script, "attributes", {}).items())))
         if key not in seen:
             seen.add(key)
@@ -58,7 +64,7 @@ def setup(app: Sphinx) -> dict:
     if not _plotly_js().exists():
         raise RuntimeError("plotly is installed without plotly.min.js; reinstall plotly")
     app.add_js_file(PLOTLY_JS, priority=400)
-    app.connect("html-page-context", _dedupe_scripts, priority=998)
+    app.connect("html-page-context", _tidy_scripts, priority=998)
     app.connect("html-page-context", _check_offline, priority=999)
     app.connect("builder-inited", _copy_plotly)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

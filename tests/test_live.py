@@ -1,0 +1,118 @@
+"""Live widgets driven from Python, the static twins in the site, and the Binder/launch configuration."""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import numpy as np
+import pytest
+import yaml
+
+from browser import ROOT, toc_pages
+
+
+@pytest.fixture(scope="module")
+def vocab(helpers):
+    return helpers.Embeddings(helpers.load_words("vocabulary"))
+
+
+def xs(fig):
+    return np.asarray(fig.data[0].x, dtype=float)
+
+
+def test_explorer_updates_on_new_words_and_settings(helpers):
+    ex = helpers.explore("cat, dog, car, bus", method="pca", dims=2)
+    assert len(ex.figures) == 2 and "updated" in ex.message.value
+    before = xs(ex.figures[0])
+    ex.controls["words"].value = "cat, dog, car, bus, zeppelin"
+    assert list(ex.figures[0].data[0].text) == ["cat", "dog", "car", "bus", "zeppelin"]
+    assert not np.array_equal(before, xs(ex.figures[0])) or len(xs(ex.figures[0])) != len(before)
+    assert np.asarray(ex.figures[1].data[0].z).shape == (5, 5)
+    ex.controls["dims"].value = 3
+    assert ex.figures[0].data[0].type == "scatter3d"
+    ex.controls["method"].value = "tsne"
+    assert "t-SNE" in ex.figures[0].layout.title.text
+
+
+@pytest.mark.parametrize("text, words", [
+    ("", "at least 2"), (",,, ,", "at least 2"), ("solo", "at least 2"),
+    (", ".join(f"word{i}" for i in range(500)), "500 entries"),
+])
+def test_explorer_bad_input_is_one_line_message(helpers, text, words):
+    ex = helpers.explore("cat, dog, car")
+    kept = ex.figures
+    ex.controls["words"].value = text
+    assert words in ex.message.value and "Traceback" not in ex.message.value
+    assert "\n" not in re.sub(r"<[^>]+>", "", ex.message.value)
+    assert ex.figures is kept  # the last good figure stays
+
+
+def test_playground_weight_moves_the_neighbours(helpers, vocab):
+    live = helpers.playground(vocab, "pizza", "pineapple", weight=0)
+    at_zero = list(live.figures[0].data[0].y)
+    live.controls["weight"].value = 10
+    at_ten = list(live.figures[0].data[0].y)
+    assert at_zero != at_ten
+    assert "hawaiian pizza" in at_zero[:3]
+    live.controls["subtract"].value = "cheese"
+    assert "− cheese" in live.figures[0].layout.title.text
+    live.controls["add"].value = "   "
+    assert "Fill in both a and b" in live.message.value
+
+
+def test_live_shows_model_errors_as_a_message(helpers):
+    import ipywidgets as widgets
+
+    def draw(word):
+        helpers.load_model("no-such-org/no-such-model")
+
+    live = helpers.Live({"word": widgets.Text(value="x")}, draw)
+    assert "Could not load the model" in live.message.value
+
+
+def widget_notebooks():
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        cells = [c for c in nb.cells if c.cell_type == "code" and re.search(r"\b(explore|playground|Live)\(", c.source)]
+        yield path, nb, cells
+
+
+def test_every_chapter_has_a_live_widget_that_is_removed_from_the_site():
+    found = 0
+    for path, nb, cells in widget_notebooks():
+        assert cells, f"{path.name} has no live widget"
+        for cell in cells:
+            assert "remove-cell" in cell.metadata.get("tags", []), f"{path.name}: widget cell shows in the site"
+            found += 1
+    assert found >= 4
+
+
+def test_static_pages_show_the_invitation_not_the_widget(site):
+    for page in toc_pages():
+        html = (site / page).read_text()
+        assert "Try it live." in html, page
+        for dead in ("VBox(", "HBox(", "Text(value=", "FloatSlider(", "widget-view+json", "widget-state+json"):
+            assert dead not in html, f"{page} contains {dead}"
+
+
+def test_binder_and_launch_configuration():
+    binder = (ROOT / "binder" / "requirements.txt").read_text()
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in binder
+    assert re.search(r"^torch==[\d.]+\+cpu$", binder, re.M)
+    assert "-r ../requirements.txt" in binder
+    for runtime in (ROOT / "runtime.txt", ROOT / "binder" / "runtime.txt"):
+        assert runtime.read_text().strip() == "python-3.11"
+    root = (ROOT / "requirements.txt").read_text()
+    pins = [line for line in root.splitlines() if line and not line.startswith("#")]
+    assert all(re.match(r"^[A-Za-z0-9_.\-\[\]]+==\S+$", line) for line in pins), "every package pinned with =="
+    assert "torch==2.13.0" in pins
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert config["repository"]["url"].startswith("https://github.com/")
+    assert config["launch_buttons"]["binderhub_url"] == "https://mybinder.org"
+    assert "mybinder.org/v2/gh/" in (ROOT / "README.md").read_text()
+
+
+def test_launch_button_in_the_built_pages(site):
+    html = (site / "book" / "intro.html").read_text()
+    assert "mybinder.org/v2/gh/embeddings-book/what-are-embeddings-really" in html
