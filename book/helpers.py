@@ -826,8 +826,6 @@ class Live:
         import html
         import time
 
-        from IPython.display import display
-
         started = time.perf_counter()
         if change is not None:
             self.message.value = '<span style="color:#666">working… (the first new word loads the model)</span>'
@@ -839,10 +837,15 @@ class Live:
         self.figures = list(result) if isinstance(result, (list, tuple)) else [result]
         self.seconds = time.perf_counter() - started
         self.message.value = f'<span style="color:#666">updated in {self.seconds:.2f} s</span>'
-        with self.output:
-            self.output.clear_output(wait=True)
-            for fig in self.figures:
-                display(fig)
+        from IPython import get_ipython
+
+        if get_ipython() is None:  # no front end to draw in (a script or a test): keep the figures only
+            return
+        # Set the Output widget's contents directly rather than capturing prints with `with output:`;
+        # capture routes messages by id, which made nbclient hang now and then when the build ran this.
+        self.output.outputs = ()
+        for fig in self.figures:
+            self.output.append_display_data(fig)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

@@ -1,0 +1,155 @@
+"""`make bench`: the performance budget of DESIGN.md, measured on this machine.
+
+Prints (1) the floor: one stack import in a fresh interpreter; (2) a clean build and its ratio to
+floor x executed notebooks; (3) a no-change rebuild; (4) each chapter's Run All in a fresh kernel, with
+empty caches and with warm ones; (5) page sizes; (6) embedding throughput, the cache hit time, and the
+live explorer's time from a new word to the updated figure.
+
+    python tests/bench.py [--runs 3] [--cold-numba]
+
+--cold-numba points numba at an empty cache, i.e. the machine state before `make install` compiled
+UMAP's kernels: it shows what that step saves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOK = ROOT / "book"
+BIN = Path(sys.executable).parent
+CHAPTERS = ["intro", "human-experience", "deep-learning", "vectors"]
+BUDGET = {"ratio": 2.0, "rebuild": 5.0, "chapter": 20.0, "page": 1.5e6}
+
+
+def run(cmd: list[str], env: dict, cwd: Path = ROOT) -> float:
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        sys.exit(f"command failed: {' '.join(cmd)}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    return elapsed
+
+
+def verdict(ok: bool) -> str:
+    return "meets budget" if ok else "OVER BUDGET"
+
+
+def floor(env: dict, runs: int) -> float:
+    code = "import torch, sentence_transformers, umap, plotly"
+    times = [run([sys.executable, "-c", code], env) for _ in range(runs)]
+    return statistics.median(times)
+
+
+def run_all(chapter: str, env: dict) -> float:
+    """Run a chapter top to bottom in a fresh kernel (what a learner's Run All costs)."""
+    code = (
+        "import nbformat, sys\n"
+        "from nbclient import NotebookClient\n"
+        f"nb = nbformat.read('{BOOK / chapter}.ipynb', as_version=4)\n"
+        f"NotebookClient(nb, timeout=600, kernel_name='python3', resources={{'metadata': {{'path': '{BOOK}'}}}}).execute()\n"
+    )
+    script = Path(tempfile.mkstemp(suffix=".py")[1])
+    script.write_text(code)
+    try:
+        # The kernel start itself is part of Run All, but not the harness's own imports: time inside.
+        wrapped = "import time, runpy; t = time.perf_counter(); runpy.run_path(%r); print(time.perf_counter() - t)" % str(script)
+        proc = subprocess.run([sys.executable, "-c", wrapped], cwd=BOOK, env=env, capture_output=True, text=True)
+        if proc.returncode != 0:
+            sys.exit(f"{chapter} failed:\n{proc.stderr[-3000:]}")
+        return float(proc.stdout.strip().splitlines()[-1])
+    finally:
+        script.unlink()
+
+
+def embedding_speed(env: dict) -> str:
+    code = r"""
+import time, random, sys
+sys.path.insert(0, '.')
+import helpers
+helpers.load_model()
+rng = random.Random(0)
+words = helpers.load_words('vocabulary')
+texts = list(dict.fromkeys(' '.join(rng.sample(words, 4)) + f' {i}' for i in range(1000)))
+t = time.perf_counter(); helpers.embed(texts); cold = time.perf_counter() - t
+hits = []
+for _ in range(5):
+    t = time.perf_counter(); helpers.embed(texts); hits.append(time.perf_counter() - t)
+ex = helpers.explore('king, queen, cat, dog, car, train, pizza, bread, joy, fear, rain, snow')
+new = []
+for i in range(5):
+    ex.controls['words'].value = f'king, queen, cat, dog, car, train, pizza, bread, joy, fear, rain, snow, zeppelin {i}'
+    new.append(ex.seconds)
+hits.sort(); new.sort()
+print(f'{len(texts)} new texts encoded in {cold:.2f} s = {len(texts) / cold:.0f} texts/s')
+print(f'the same {len(texts)} texts from the disk cache: {hits[2]:.3f} s (median of 5)')
+print(f'live explorer, a new word typed -> updated map and heatmap (PCA, model loaded): {new[2] * 1000:.0f} ms (median of 5)')
+"""
+    proc = subprocess.run([sys.executable, "-c", code], cwd=BOOK, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(proc.stderr[-3000:])
+    return proc.stdout.rstrip()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3, help="runs for the medians of cheap measurements")
+    parser.add_argument("--cold-numba", action="store_true", help="start from an empty numba cache")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="bench-"))
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", EMBEDDINGS_BOOK_CACHE=str(work / "cache"))
+    if args.cold_numba:
+        env["NUMBA_CACHE_DIR"] = str(work / "numba")
+    jb = [str(BIN / "jupyter-book"), "build", "-W", "-n", "--keep-going", "--path-output", str(work), str(ROOT)]
+    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; numba cache "
+          f"{'empty (--cold-numba)' if args.cold_numba else 'as installed'}\n")
+
+    base = floor(env, args.runs)
+    print(f"(1) floor: import torch + sentence-transformers + umap + plotly, fresh interpreter: {base:.2f} s "
+          f"(median of {args.runs})")
+
+    clean = run(jb, env)
+    ratio = clean / (base * len(CHAPTERS))
+    print(f"(2) clean build (no _build, no execution/embedding/projection cache): {clean:.1f} s = "
+          f"{ratio:.2f} x floor x {len(CHAPTERS)} notebooks  [budget <= {BUDGET['ratio']}x: {verdict(ratio <= BUDGET['ratio'])}]")
+
+    rebuilds = sorted(run(jb, env) for _ in range(args.runs))
+    rebuild = rebuilds[len(rebuilds) // 2]
+    print(f"(3) no-change rebuild: {rebuild:.2f} s (median of {args.runs})  "
+          f"[budget < {BUDGET['rebuild']} s: {verdict(rebuild < BUDGET['rebuild'])}]")
+
+    print("(4) Run All in a fresh kernel, per chapter:")
+    for chapter in CHAPTERS:
+        cold_env = dict(env, EMBEDDINGS_BOOK_CACHE=str(work / f"cold-{chapter}"))
+        cold = run_all(chapter, cold_env)
+        warm = run_all(chapter, env)
+        worst = max(cold, warm)
+        print(f"    {chapter:18} empty caches {cold:5.1f} s   warm caches {warm:5.1f} s  "
+              f"[budget < {BUDGET['chapter']:.0f} s: {verdict(worst < BUDGET['chapter'])}]")
+
+    html = work / "_build" / "html"
+    print("(5) page sizes (HTML only; plotly.js is one shared file):")
+    for chapter in CHAPTERS:
+        size = (html / "book" / f"{chapter}.html").stat().st_size
+        print(f"    {chapter:18} {size / 1e6:.2f} MB  [budget < 1.5 MB: {verdict(size < BUDGET['page'])}]")
+    plotly_js = (html / "_static" / "plotly.min.js").stat().st_size
+    total = sum(p.stat().st_size for p in html.rglob("*") if p.is_file())
+    print(f"    plotly.min.js {plotly_js / 1e6:.2f} MB, once; whole site {total / 1e6:.2f} MB")
+
+    print("(6) embeddings and the live explorer:")
+    for line in embedding_speed(env).splitlines():
+        print(f"    {line}")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
