@@ -5,10 +5,7 @@ floor x executed notebooks; (3) a no-change rebuild; (4) each chapter's Run All 
 empty caches and with warm ones; (5) page sizes; (6) embedding throughput, the cache hit time, and the
 live explorer's time from a new word to the updated figure.
 
-    python tests/bench.py [--runs 3] [--cold-numba]
-
---cold-numba points numba at an empty cache, i.e. the machine state before `make install` compiled
-UMAP's kernels: it shows what that step saves.
+    python tests/bench.py [--runs 3]
 """
 
 from __future__ import annotations
@@ -102,16 +99,12 @@ print(f'live explorer, a new word typed -> updated map and heatmap (PCA, model l
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="runs for the medians of cheap measurements")
-    parser.add_argument("--cold-numba", action="store_true", help="start from an empty numba cache")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", EMBEDDINGS_BOOK_CACHE=str(work / "cache"))
-    if args.cold_numba:
-        env["NUMBA_CACHE_DIR"] = str(work / "numba")
     jb = [str(BIN / "jupyter-book"), "build", "-W", "-n", "--keep-going", "--path-output", str(work), str(ROOT)]
-    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; numba cache "
-          f"{'empty (--cold-numba)' if args.cold_numba else 'as installed'}\n")
+    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}\n")
 
     base = floor(env, args.runs)
     print(f"(1) floor: import torch + sentence-transformers + umap + plotly, fresh interpreter: {base:.2f} s "

@@ -134,3 +134,102 @@ def test_model_not_installed_is_a_clear_error(helpers):
 def test_groups_must_match_texts(helpers):
     with pytest.raises(ValueError, match="one per text"):
         helpers.plot_projection(["a", "b", "c"], method="pca", groups=["x"])
+
+
+# --- word arithmetic, axes, neighbours ---------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def food(helpers):
+    return helpers.Embeddings(["pizza", "pineapple", "hawaiian pizza", "banana", "car", "cheese", "mango"])
+
+
+def test_arithmetic_reads_like_the_article(helpers, food):
+    refined_taste = food["pizza"] + 10 * food["pineapple"]
+    assert refined_taste.label == "pizza + 10·pineapple"
+    manual = helpers.embed("pizza")[0] + 10 * helpers.embed("pineapple")[0]
+    np.testing.assert_allclose(refined_taste.vector, manual, rtol=1e-6)
+    near = [w for w, _ in food.nearest(refined_taste, k=3)]
+    assert "pizza" not in near and "pineapple" not in near  # inputs are left out by default
+    assert near[0] in {"banana", "mango", "hawaiian pizza"} and "car" not in near
+    assert [w for w, _ in food.nearest(food["pizza"] + 0.5 * food["pineapple"], k=1)] == ["hawaiian pizza"]
+    assert (food["pizza"] - food["cheese"]).label == "pizza − cheese"
+
+
+def test_arithmetic_bad_input(helpers, food):
+    with pytest.raises(TypeError, match="weight must be a number, got '10'"):
+        "10" * food["pineapple"]
+    with pytest.raises(TypeError, match="weight must be a number"):
+        food["pizza"] * None
+    with pytest.raises(ValueError, match="finite"):
+        food["pizza"] * float("nan")
+    with pytest.raises(TypeError, match="can only add or subtract embeddings"):
+        food["pizza"] + 3
+    with pytest.raises(TypeError, match="non-empty string"):
+        food[""]
+    with pytest.raises(ValueError, match="vocabulary is empty"):
+        helpers.Embeddings([])
+    with pytest.raises(ValueError, match="k must be a positive integer"):
+        food.nearest("pizza", k=0)
+    with pytest.raises(TypeError, match="a weight must be a number"):
+        helpers.plot_arithmetic(food, "pizza", "pineapple", weights=[0, "a lot"])
+
+
+def test_word_axes(helpers):
+    coords = helpers.axis_coordinates(["luxury yacht", "champagne", "discount", "bargain"], ("cheap", "expensive"))
+    assert min(coords[:2]) > max(coords[2:])
+    direction = helpers.word_axis("cheap", "expensive")
+    assert direction.shape == (384,) and abs(np.linalg.norm(direction) - 1) < 1e-5
+    with pytest.raises(ValueError, match="two different ends"):
+        helpers.word_axis("cheap", " Cheap ")
+    with pytest.raises(TypeError, match="axis end must be a non-empty string"):
+        helpers.word_axis("cheap", "")
+    fig = helpers.plot_word_axes(["caviar", "tap water"], ("cheap", "expensive"), ("healthy", "unhealthy"))
+    assert "expensive" in fig.layout.xaxis.title.text and len(fig.data[0].x) == 2
+
+
+def test_neighbour_and_stepped_figures(helpers, food):
+    fig = helpers.plot_neighbours(food, ["pizza", "car"], k=3)
+    assert [f.name for f in fig.frames] == ["pizza", "car"]
+    assert list(fig.frames[0].data[0].y) == [w for w, _ in food.nearest("pizza", k=3)]
+    path = helpers.plot_arithmetic(food, "pizza", "pineapple", weights=[0, 1, 10])
+    assert len(path.frames) == 3 and len(path.layout.sliders[0].steps) == 3
+    assert all(f.traces == (2, 3) for f in path.frames)  # the static words and path are not repeated
+    with pytest.raises(ValueError, match="same number of traces"):
+        helpers.stepped_figure([("a", [go.Scatter()], None), ("b", [], None)], {})
+    with pytest.raises(ValueError, match="control must be"):
+        helpers.stepped_figure([("a", [go.Scatter()], None)], {}, control="knob")
+
+
+def test_pca_map_places_new_points_linearly(helpers):
+    vecs = helpers.embed(["cat", "dog", "car", "bus", "apple"])
+    to_map = helpers.pca_map(vecs, dims=2)
+    np.testing.assert_allclose(np.abs(to_map(vecs)), np.abs(helpers.project(vecs, "pca", 2)), atol=1e-4)
+    mid = to_map((vecs[0] + vecs[1]) / 2)[0]
+    np.testing.assert_allclose(mid, to_map(vecs[:2]).mean(axis=0), atol=1e-5)
+
+
+def test_info_nce_and_aligned_layouts(helpers):
+    import torch
+
+    a = torch.nn.functional.normalize(torch.randn(8, 16, generator=torch.Generator().manual_seed(0)), dim=-1)
+    assert helpers.info_nce(a, a) < helpers.info_nce(a, a.roll(1, dims=0))
+    with pytest.raises(ValueError, match="two \\(n, d\\) batches"):
+        helpers.info_nce(a, a[:4])
+    rng = np.random.default_rng(0)
+    snap = rng.standard_normal((20, 5))
+    rotation, _ = np.linalg.qr(rng.standard_normal((5, 5)))
+    first, second = helpers.aligned_layouts([snap, snap @ rotation])
+    np.testing.assert_allclose(first, second, atol=1e-6)  # a rotated space does not spin the animation
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "at least 2"), (" , ,", "at least 2"), ("one", "at least 2"),
+    (",".join(str(i) for i in range(61)), "61 entries"),
+])
+def test_parse_words_errors(helpers, text, message):
+    with pytest.raises(ValueError, match=message):
+        helpers.parse_words(text)
+
+
+def test_parse_words_cleans(helpers):
+    assert helpers.parse_words(" cat, dog ,,cat\nbig dog ") == ["cat", "dog", "big dog"]
