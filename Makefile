@@ -35,7 +35,7 @@ book: $(STAMP)
 	@echo "Site built: open _build/html/index.html, or run 'make serve'"
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest tests
 
 bench: $(STAMP)
 	$(BIN)/python tests/bench.py
