@@ -41,7 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python tests/bench.py
 
 lab: $(STAMP)
-	cd book && ../$(BIN)/jupyter lab
+	cd book && ../$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 serve:
 	@test -d _build/html || { echo "No site yet: run 'make book' first"; exit 1; }

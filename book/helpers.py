@@ -859,9 +859,11 @@ class Live:
             return
         # Set the Output widget's contents directly rather than capturing prints with `with output:`;
         # capture routes messages by id, which made nbclient hang now and then when the build ran this.
-        self.output.outputs = ()
-        for fig in self.figures:
-            self.output.append_display_data(fig)
+        # (Not append_display_data either: formatting a plotly figure displays it in the cell instead.)
+        self.output.outputs = tuple(
+            {"output_type": "display_data", "data": BookRenderer().to_mimebundle(fig.to_dict()), "metadata": {}}
+            for fig in self.figures
+        )
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
