@@ -61,15 +61,19 @@ def test_projection_is_deterministic_and_shaped(helpers, fresh_cache, method, di
     np.testing.assert_allclose(helpers.project(vecs, method=method, dims=dims, seed=3), first, atol=1e-5)
 
 
-def test_projection_keeps_themes_together(helpers):
-    themes = {"animals": ["cat", "dog", "horse", "cow"], "vehicles": ["car", "truck", "bus", "train"]}
+@pytest.mark.parametrize("dims", [2, 3])
+@pytest.mark.parametrize("method", ["pca", "umap", "tsne"])
+def test_projection_keeps_themes_together(helpers, method, dims):
+    from sklearn.metrics import silhouette_score
+
+    themes = {"animals": ["cat", "dog", "horse", "lion", "wolf", "rabbit", "eagle", "dolphin"],
+              "vehicles": ["car", "truck", "bus", "train", "bicycle", "airplane", "boat", "tram"],
+              "food": ["pizza", "bread", "cheese", "pasta", "soup", "apple", "sushi", "cake"]}
     words = [w for ws in themes.values() for w in ws]
-    for method in ("pca", "umap", "tsne"):
-        xy = helpers.project(helpers.embed(words), method=method, dims=2)
-        a, v = xy[:4], xy[4:]
-        within = np.mean([np.linalg.norm(p - q) for grp in (a, v) for p in grp for q in grp])
-        across = np.mean([np.linalg.norm(p - q) for p in a for q in v])
-        assert across > within, method
+    labels = [g for g, ws in themes.items() for _ in ws]
+    coords = helpers.project(helpers.embed(words), method=method, dims=dims)
+    # 0 means themes are mixed; the 384-D space itself scores about 0.16 (cosine) on these words
+    assert silhouette_score(coords, labels) > 0.25, (method, dims)
 
 
 @pytest.mark.parametrize("method", ["pca", "umap", "tsne"])

@@ -116,3 +116,25 @@ def test_binder_and_launch_configuration():
 def test_launch_button_in_the_built_pages(site):
     html = (site / "book" / "intro.html").read_text()
     assert "mybinder.org/v2/gh/embeddings-book/what-are-embeddings-really" in html
+
+
+def test_widget_draws_inside_its_output_in_a_real_kernel():
+    """In a kernel, the figures go into the widget's Output (not the cell), and follow new input."""
+    import json
+
+    from nbclient import NotebookClient
+
+    probe = ("print(json.dumps([[sorted(o['data']) for o in ex.output.outputs], "
+             "[o['data']['application/vnd.plotly.v1+json']['data'][0]['text'] for o in ex.output.outputs][:1]]))")
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import json\nfrom helpers import explore\nex = explore('cat, dog, car')\nex"),
+        nbformat.v4.new_code_cell(probe),
+        nbformat.v4.new_code_cell("ex.controls['words'].value = 'cat, dog, car, bus'\n" + probe),
+    ])
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "book")}}).execute()
+    first_cell = nb.cells[0].outputs
+    assert [o.output_type for o in first_cell] == ["display_data"]  # only the widget view, no loose figure
+    assert "application/vnd.jupyter.widget-view+json" in first_cell[0]["data"]
+    before, after = (json.loads(nb.cells[i].outputs[0]["text"]) for i in (1, 2))
+    assert before[0] == [["application/vnd.plotly.v1+json", "text/html"]] * 2
+    assert before[1] == [["cat", "dog", "car"]] and after[1] == [["cat", "dog", "car", "bus"]]
