@@ -335,27 +335,27 @@ def pca_map(vectors: Any, dims: int = 2):
     exactly where it belongs among the words the map was fitted on.
     """
     _check_method("pca", dims)
-    x = _as_matrix(vectors).astype(np.float64)
+    x = np.asarray(_as_matrix(vectors), dtype=np.float64)
     if len(x) < 2:
         raise ValueError("a projection needs at least two points")
     mean = x.mean(axis=0)
     _, _, vt = np.linalg.svd(x - mean, full_matrices=False)
     basis = vt[:dims]
     scores = (x - mean) @ basis.T
-    signs = np.sign(scores[np.argmax(np.abs(scores), axis=0), range(basis.shape[0])])
+    signs = np.sign(scores[np.argmax(np.abs(scores), axis=0), range(basis.shape[0])])  # fix SVD's sign freedom
     basis = basis * np.where(signs == 0, 1, signs)[:, None]
-    return lambda v: (_as_matrix(v).astype(np.float64) - mean) @ basis.T
+
+    def place(v: Any) -> np.ndarray:
+        out = (np.asarray(_as_matrix(v), dtype=np.float64) - mean) @ basis.T
+        if out.shape[1] < dims:  # fewer points than dimensions: the missing axes are flat
+            out = np.hstack([out, np.zeros((len(out), dims - out.shape[1]))])
+        return out
+
+    return place
 
 
 def _pca(x: np.ndarray, dims: int) -> np.ndarray:
-    centred = x - x.mean(axis=0)
-    u, s, _ = np.linalg.svd(centred, full_matrices=False)
-    out = u[:, :dims] * s[:dims]
-    signs = np.sign(out[np.argmax(np.abs(out), axis=0), range(out.shape[1])])  # fix SVD's sign freedom
-    out = out * np.where(signs == 0, 1, signs)
-    if out.shape[1] < dims:  # fewer points than dimensions
-        out = np.hstack([out, np.zeros((len(x), dims - out.shape[1]))])
-    return out
+    return pca_map(x, dims)(x)
 
 
 _umap_ready = False
@@ -434,7 +434,7 @@ def project(vectors: Any, method: str = "umap", dims: int = 2, seed: int = 0) ->
         raise ValueError("a projection needs at least two points")
     if method != "pca" and n < 4:
         method = "pca"  # neighbour graphs need a few points; PCA is exact for 2-3 points
-    key = hashlib.sha256(x.astype(np.float32).tobytes() + f"{method}|{dims}|{seed}|{x.shape}|v2".encode()).hexdigest()
+    key = hashlib.sha256(x.astype(np.float32).tobytes() + f"{method}|{dims}|{seed}|{x.shape}|v3".encode()).hexdigest()
     path = CACHE_DIR / "projections" / f"{key}.npy"
     if path.exists():
         return np.load(path)

@@ -82,3 +82,36 @@ def test_page_in_browser(visits, site, page):
 def test_every_chapter_has_interactive_figures(visits):
     for page, v in visits.items():
         assert len(v.figures) >= 3, f"{page} has {len(v.figures)} figures"
+
+
+def _open(browser, base, path):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{base}/{path}", wait_until="load")
+    page.wait_for_function("() => document.readyState === 'complete' && "
+                           "Array.from(document.querySelectorAll('.plotly-graph-div')).every(d => d._fullLayout)")
+    return page
+
+
+def test_static_controls_work_without_a_kernel(site):
+    """Click the training animation's Play button and pick another query in a dropdown, as a reader would."""
+    with serve(site) as base, chromium() as browser:
+        page = _open(browser, base, "book/deep-learning.html")
+        animation = page.locator(".plotly-graph-div", has_text="▶ Play").first
+        div_id = animation.get_attribute("id")
+        frames = page.evaluate("id => document.getElementById(id)._transitionData._frames.length", div_id)
+        assert frames >= 10
+        animation.scroll_into_view_if_needed()
+        animation.get_by_text("▶ Play").click()
+        page.wait_for_function("id => document.getElementById(id).layout.sliders[0].active >= 3", arg=div_id,
+                               timeout=20000)
+
+        search = page.locator(".plotly-graph-div", has_text="TF-IDF (keywords)").first
+        div_id = search.get_attribute("id")
+        before = page.evaluate("id => Array.from(document.getElementById(id).data[0].y)", div_id)
+        search.scroll_into_view_if_needed()
+        search.locator(".updatemenu-header-group").first.click()
+        search.locator(".updatemenu-dropdown-button", has_text="cheap flights to Rome").click()
+        page.wait_for_function("([id, before]) => Array.from(document.getElementById(id).data[0].y).join() !== "
+                               "before.join()", arg=[div_id, before], timeout=10000)
+        after = page.evaluate("id => Array.from(document.getElementById(id).data[0].y)", div_id)
+        assert after[0].strip() == "travel-01"
