@@ -56,10 +56,17 @@ def test_plotly_is_served_from_the_site(site):
 
 
 @pytest.fixture(scope="module")
-def visits(site, tmp_path_factory):
-    shots = tmp_path_factory.mktemp("screenshots")
+def browser_at(site):
+    """One Chromium (Playwright allows one sync session at a time) and the served site's address."""
     with serve(site) as base, chromium() as browser:
-        yield {page: visit(browser, base, page, screenshot=shots / (Path(page).stem + ".png")) for page in toc_pages()}
+        yield browser, base
+
+
+@pytest.fixture(scope="module")
+def visits(browser_at, tmp_path_factory):
+    browser, base = browser_at
+    shots = tmp_path_factory.mktemp("screenshots")
+    return {page: visit(browser, base, page, screenshot=shots / (Path(page).stem + ".png")) for page in toc_pages()}
 
 
 @pytest.mark.parametrize("page", toc_pages())
@@ -92,26 +99,27 @@ def _open(browser, base, path):
     return page
 
 
-def test_static_controls_work_without_a_kernel(site):
+def test_static_controls_work_without_a_kernel(browser_at):
     """Click the training animation's Play button and pick another query in a dropdown, as a reader would."""
-    with serve(site) as base, chromium() as browser:
-        page = _open(browser, base, "book/deep-learning.html")
-        animation = page.locator(".plotly-graph-div", has_text="▶ Play").first
-        div_id = animation.get_attribute("id")
-        frames = page.evaluate("id => document.getElementById(id)._transitionData._frames.length", div_id)
-        assert frames >= 10
-        animation.scroll_into_view_if_needed()
-        animation.get_by_text("▶ Play").click()
-        page.wait_for_function("id => document.getElementById(id).layout.sliders[0].active >= 3", arg=div_id,
-                               timeout=20000)
+    browser, base = browser_at
+    page = _open(browser, base, "book/deep-learning.html")
+    animation = page.locator(".plotly-graph-div", has_text="▶ Play").first
+    div_id = animation.get_attribute("id")
+    frames = page.evaluate("id => document.getElementById(id)._transitionData._frames.length", div_id)
+    assert frames >= 10
+    animation.scroll_into_view_if_needed()
+    animation.get_by_text("▶ Play").click()
+    page.wait_for_function("id => document.getElementById(id).layout.sliders[0].active >= 3", arg=div_id,
+                           timeout=20000)
 
-        search = page.locator(".plotly-graph-div", has_text="TF-IDF (keywords)").first
-        div_id = search.get_attribute("id")
-        before = page.evaluate("id => Array.from(document.getElementById(id).data[0].y)", div_id)
-        search.scroll_into_view_if_needed()
-        search.locator(".updatemenu-header-group").first.click()
-        search.locator(".updatemenu-dropdown-button", has_text="cheap flights to Rome").click()
-        page.wait_for_function("([id, before]) => Array.from(document.getElementById(id).data[0].y).join() !== "
-                               "before.join()", arg=[div_id, before], timeout=10000)
-        after = page.evaluate("id => Array.from(document.getElementById(id).data[0].y)", div_id)
-        assert after[0].strip() == "travel-01"
+    search = page.locator(".plotly-graph-div", has_text="TF-IDF (keywords)").first
+    div_id = search.get_attribute("id")
+    before = page.evaluate("id => Array.from(document.getElementById(id).data[0].y)", div_id)
+    search.scroll_into_view_if_needed()
+    search.locator(".updatemenu-header-group").first.click()
+    search.locator(".updatemenu-dropdown-button", has_text="cheap flights to Rome").click()
+    page.wait_for_function("([id, before]) => Array.from(document.getElementById(id).data[0].y).join() !== "
+                           "before.join()", arg=[div_id, before], timeout=10000)
+    after = page.evaluate("id => Array.from(document.getElementById(id).data[0].y)", div_id)
+    assert after[0].strip() == "travel-01"
+    page.close()
