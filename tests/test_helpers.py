@@ -237,3 +237,19 @@ def test_parse_words_errors(helpers, text, message):
 
 def test_parse_words_cleans(helpers):
     assert helpers.parse_words(" cat, dog ,,cat\nbig dog ") == ["cat", "dog", "big dog"]
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+def test_tsne_is_stable_under_float_noise(helpers, fresh_cache, dims):
+    """Embeddings differ in the last digits between batches and machines; the map must not fall apart."""
+    from sklearn.metrics import silhouette_score
+
+    words = ["cat", "dog", "horse", "lion", "wolf", "rabbit", "eagle", "dolphin",
+             "car", "truck", "bus", "train", "bicycle", "airplane", "boat", "tram",
+             "pizza", "bread", "cheese", "pasta", "soup", "apple", "sushi", "cake"]
+    labels = [i // 8 for i in range(len(words))]
+    vecs = helpers.embed(words)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        noisy = vecs + rng.normal(0, 1e-6, vecs.shape).astype(np.float32)
+        assert silhouette_score(helpers.project(noisy, "tsne", dims), labels) > 0.35
