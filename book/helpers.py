@@ -532,7 +532,7 @@ def _axes_layout(dims: int, **kwargs: Any) -> dict:
     blank = dict(showticklabels=False, title="", zeroline=False)
     if dims == 3:
         return dict(scene=dict(xaxis=blank, yaxis=blank, zaxis=blank, aspectmode="cube"),
-                       margin=dict(l=0, r=0, t=60, b=0), **kwargs)
+                    margin=dict(l=0, r=0, t=60, b=0), **kwargs)
     return dict(xaxis=blank, yaxis=dict(blank, scaleanchor="x"), **kwargs)
 
 
@@ -576,7 +576,7 @@ def plot_methods(
         coords = project(vectors, method=method, dims=dims, seed=seed)
         states.append((METHOD_NAMES[method], scatter_traces(coords, words, labels, dims), None))
     layout = _axes_layout(dims, title=dict(text=title, y=0.97, yanchor="top"))
-    layout["margin"] = dict(layout.get("margin", dict(l=40, r=20, b=40)), t=100)
+    layout["margin"] = {**layout.get("margin", {}), "t": 100}  # room for the buttons; the rest from the template
     return stepped_figure(states, layout, control="buttons")
 
 
@@ -595,12 +595,12 @@ def plot_word_axes(
     words, labels = _groups(texts, groups)
     coords = np.column_stack([axis_coordinates(words, x_axis), axis_coordinates(words, y_axis)])
     fig = go.Figure(scatter_traces(coords, words, labels, 2))
-    fig.update_layout(dict(
+    fig.update_layout(
         title=title or f"{x_axis[0]} → {x_axis[1]}  against  {y_axis[0]} → {y_axis[1]}",
         xaxis=dict(title=f"← {x_axis[0]}   ·   {x_axis[1]} →", zeroline=True),
         yaxis=dict(title=f"← {y_axis[0]}   ·   {y_axis[1]} →", zeroline=True),
         height=560,
-    ))
+    )
     return fig
 
 
@@ -619,8 +619,8 @@ def plot_heatmap(
         )
     )
     side = max(360, 28 * len(rows) + 160)
-    fig.update_layout(dict(title=title or "Cosine similarity", height=min(side, 900),
-                              yaxis=dict(autorange="reversed"), xaxis=dict(tickangle=-40)))
+    fig.update_layout(title=title or "Cosine similarity", height=min(side, 900),
+                      yaxis=dict(autorange="reversed"), xaxis=dict(tickangle=-40))
     return fig
 
 
@@ -633,8 +633,8 @@ def plot_vectors(texts: Texts, title: str | None = None, model: Any = None) -> g
         go.Heatmap(z=r(vecs, 3), y=words, colorscale="RdBu_r", zmid=0, zmin=-lim, zmax=lim,
                    hovertemplate="%{y}<br>dimension %{x}: %{z:.3f}<extra></extra>", colorbar=dict(title="value"))
     )
-    fig.update_layout(dict(title=title or f"{vecs.shape[1]} numbers per text", height=120 + 40 * len(words),
-                              xaxis=dict(title="dimension"), yaxis=dict(autorange="reversed")))
+    fig.update_layout(title=title or f"{vecs.shape[1]} numbers per text", height=120 + 40 * len(words),
+                      xaxis=dict(title="dimension"), yaxis=dict(autorange="reversed"))
     return fig
 
 
@@ -716,8 +716,8 @@ def plot_neighbours(vocab: Embeddings, queries: Sequence[str], k: int = 10, titl
     queries = _check_texts(queries, "queries")
     states = [(q, [neighbour_bars(vocab.nearest(q, k=k))], None) for q in queries]
     layout = dict(title=title or f"Nearest of {len(vocab)} words", height=140 + 32 * k,
-                     xaxis=dict(title="cosine similarity", range=[0, 1]), yaxis=dict(autorange="reversed"),
-                     margin=dict(l=150, r=20, t=90, b=40))
+                  xaxis=dict(title="cosine similarity", range=[0, 1]), yaxis=dict(autorange="reversed"),
+                  margin=dict(l=150, r=20, t=90, b=40))
     return stepped_figure(states, layout, control="dropdown")
 
 
@@ -746,8 +746,9 @@ def plot_arithmetic(
     near = list(dict.fromkeys([base, add] + ([subtract] if subtract else []) + [w for h in hits for w, _ in h]))
     for word in list(near):
         near += [w for w, _ in vocab.nearest(word, k=3) if w not in near]
-    to_map = pca_map(embed(near), dims=2)
-    words_xy = r(to_map(embed(near)))
+    near_vectors = embed(near)
+    to_map = pca_map(near_vectors, dims=2)
+    words_xy = r(to_map(near_vectors))
     path_xy = r(to_map(np.stack(vectors)))
     static = [
         go.Scatter(x=words_xy[:, 0], y=words_xy[:, 1], text=near, mode="markers+text", textposition="top center",
@@ -862,7 +863,7 @@ class Live:
         # capture routes messages by id, which made nbclient hang now and then when the build ran this.
         # (Not append_display_data either: formatting a plotly figure displays it in the cell instead.)
         self.output.outputs = tuple(
-            {"output_type": "display_data", "data": BookRenderer().to_mimebundle(fig.to_dict()), "metadata": {}}
+            {"output_type": "display_data", "data": pio.renderers["book"].to_mimebundle(fig.to_dict()), "metadata": {}}
             for fig in self.figures
         )
 
@@ -916,9 +917,9 @@ def playground(vocab: Embeddings, base: str = "pizza", add: str = "pineapple", s
         if subtract.strip():
             term = term - vocab[subtract.strip()]
         fig = go.Figure(neighbour_bars(vocab.nearest(term, k=k)))
-        fig.update_layout(dict(title=f"nearest words to {term.label}", height=120 + 30 * k,
-                                  xaxis=dict(title="cosine similarity", range=[0, 1]),
-                                  yaxis=dict(autorange="reversed"), margin=dict(l=150, r=20, t=60, b=40)))
+        fig.update_layout(title=f"nearest words to {term.label}", height=120 + 30 * k,
+                          xaxis=dict(title="cosine similarity", range=[0, 1]),
+                          yaxis=dict(autorange="reversed"), margin=dict(l=150, r=20, t=60, b=40))
         return fig
 
     return Live(controls, draw, f"Any words work for a, b and c; answers come from the {len(vocab)}-word vocabulary.")
@@ -973,7 +974,7 @@ def plot_training(
     states = [(f"{epoch}", scatter_traces(xy, texts, groups, 2, text_labels=False, hover=texts), None)
               for epoch, xy in zip(labels, layouts)]
     layout = dict(title=title, height=560, xaxis=dict(range=[-lim, lim], visible=False),
-                     yaxis=dict(range=[-lim, lim], visible=False, scaleanchor="x"))
+                  yaxis=dict(range=[-lim, lim], visible=False, scaleanchor="x"))
     return stepped_figure(states, layout, control="slider", label="epoch ", play=True, duration=350)
 
 

@@ -91,6 +91,15 @@ FIGURE_STATE_JS = """() => Array.from(document.querySelectorAll('.plotly-graph-d
 }))"""
 
 
+def goto_drawn(page, url: str) -> None:
+    """Load a page and wait until it is parsed and every plotly figure on it has been drawn."""
+    page.goto(url, wait_until="load")
+    page.wait_for_function(
+        "() => document.readyState === 'complete' && "
+        "Array.from(document.querySelectorAll('.plotly-graph-div')).every(d => d._fullLayout)", timeout=60000
+    )
+
+
 def visit(browser, base: str, page_path: str, screenshot: Path | None = None, width: int = 1280) -> Visit:
     """Load one page; record console errors, requests leaving the site and the state of every figure."""
     page = browser.new_page(viewport={"width": width, "height": 900})
@@ -105,11 +114,7 @@ def visit(browser, base: str, page_path: str, screenshot: Path | None = None, wi
     page.on("request", on_request)
     page.on("requestfailed", lambda req: result.failed_requests.append(req.url))
     page.on("response", lambda resp: resp.status >= 400 and result.failed_requests.append(f"{resp.status} {resp.url}"))
-    page.goto(result.url, wait_until="load")
-    page.wait_for_function(
-        "() => document.readyState === 'complete' && "
-        "Array.from(document.querySelectorAll('.plotly-graph-div')).every(d => d._fullLayout)", timeout=60000
-    )
+    goto_drawn(page, result.url)
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(1200)  # long enough for an auto-playing animation to have moved
     result.figures = page.evaluate(FIGURE_STATE_JS)

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from browser import ROOT, chromium, serve, toc_pages, visit
+from browser import ROOT, chromium, goto_drawn, serve, toc_pages, visit
 
 ARTICLE_HEADINGS = {
     "book/intro.ipynb": "What are embeddings, really?",
@@ -91,18 +91,11 @@ def test_every_chapter_has_interactive_figures(visits):
         assert len(v.figures) >= 3, f"{page} has {len(v.figures)} figures"
 
 
-def _open(browser, base, path):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(f"{base}/{path}", wait_until="load")
-    page.wait_for_function("() => document.readyState === 'complete' && "
-                           "Array.from(document.querySelectorAll('.plotly-graph-div')).every(d => d._fullLayout)")
-    return page
-
-
 def test_static_controls_work_without_a_kernel(browser_at):
     """Click the training animation's Play button and pick another query in a dropdown, as a reader would."""
     browser, base = browser_at
-    page = _open(browser, base, "book/deep-learning.html")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    goto_drawn(page, f"{base}/book/deep-learning.html")
     animation = page.locator(".plotly-graph-div", has_text="▶ Play").first
     div_id = animation.get_attribute("id")
     frames = page.evaluate("id => document.getElementById(id)._transitionData._frames.length", div_id)
