@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 
-.PHONY: install book test bench lab serve clean
+.PHONY: install book test lint bench lab serve clean clean-cache
 
 install: $(STAMP)
 
@@ -22,11 +22,11 @@ $(STAMP): requirements.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	# compile numba's on-disk kernels for UMAP once, as pip compiles .pyc files
-	cd book && ../$(BIN)/python -c "import helpers; helpers.warm_up()"
+	cd book && ../$(BIN)/python -c "import projections; projections.warm_up()"
 	touch $@
 
-# The execution cache keys on notebook code only: when the helpers or the data change, re-execute all.
-SHARED_HASH = $(shell cat book/helpers.py book/data/* | sha1sum | cut -c1-16)
+# The execution cache keys on notebook code only: when the book's modules or data change, re-execute all.
+SHARED_HASH = $(shell cat book/*.py book/data/* | sha1sum | cut -c1-16)
 
 book: $(STAMP)
 	@if [ "$$(cat _build/.shared-hash 2>/dev/null)" != "$(SHARED_HASH)" ]; then rm -rf _build/.jupyter_cache _build/.doctrees; fi
@@ -34,8 +34,13 @@ book: $(STAMP)
 	@echo "$(SHARED_HASH)" > _build/.shared-hash
 	@echo "Site built: open _build/html/index.html, or run 'make serve'"
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest tests
+
+# ruff over book/ (modules and notebooks) and tests/, configured in pyproject.toml
+lint: $(STAMP)
+	$(BIN)/ruff check book tests
+	$(BIN)/ruff format --check book tests
 
 bench: $(STAMP)
 	$(BIN)/python tests/bench.py
@@ -49,3 +54,7 @@ serve:
 
 clean:
 	rm -rf _build .cache
+
+# only the embedding and projection caches (.cache/embeddings, .cache/projections); the site stays
+clean-cache:
+	rm -rf .cache/embeddings .cache/projections

@@ -58,7 +58,7 @@ def run_all(chapter: str, env: dict) -> float:
     script.write_text(code)
     try:
         # The kernel start itself is part of Run All, but not the harness's own imports: time inside.
-        wrapped = "import time, runpy; t = time.perf_counter(); runpy.run_path(%r); print(time.perf_counter() - t)" % str(script)
+        wrapped = f"import time, runpy; t = time.perf_counter(); runpy.run_path({str(script)!r}); print(time.perf_counter() - t)"
         proc = subprocess.run([sys.executable, "-c", wrapped], cwd=BOOK, env=env, capture_output=True, text=True)
         if proc.returncode != 0:
             sys.exit(f"{chapter} failed:\n{proc.stderr[-3000:]}")
@@ -71,16 +71,18 @@ def embedding_speed(env: dict) -> str:
     code = r"""
 import time, random, sys
 sys.path.insert(0, '.')
+import bookdata
 import helpers
+import live
 helpers.load_model()
 rng = random.Random(0)
-words = helpers.load_words('vocabulary')
+words = bookdata.load_words('vocabulary')
 texts = list(dict.fromkeys(' '.join(rng.sample(words, 4)) + f' {i}' for i in range(1000)))
 t = time.perf_counter(); helpers.embed(texts); cold = time.perf_counter() - t
 hits = []
 for _ in range(5):
     t = time.perf_counter(); helpers.embed(texts); hits.append(time.perf_counter() - t)
-ex = helpers.explore('king, queen, cat, dog, car, train, pizza, bread, joy, fear, rain, snow')
+ex = live.explore('king, queen, cat, dog, car, train, pizza, bread, joy, fear, rain, snow')
 new = []
 for i in range(5):
     ex.controls['words'].value = f'king, queen, cat, dog, car, train, pizza, bread, joy, fear, rain, snow, zeppelin {i}'
@@ -107,18 +109,24 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}\n")
 
     base = floor(env, args.runs)
-    print(f"(1) floor: import torch + sentence-transformers + umap + plotly, fresh interpreter: {base:.2f} s "
-          f"(median of {args.runs})")
+    print(
+        f"(1) floor: import torch + sentence-transformers + umap + plotly, fresh interpreter: {base:.2f} s "
+        f"(median of {args.runs})"
+    )
 
     clean = run(jb, env)
     ratio = clean / (base * len(CHAPTERS))
-    print(f"(2) clean build (no _build, no execution/embedding/projection cache): {clean:.1f} s = "
-          f"{ratio:.2f} x floor x {len(CHAPTERS)} notebooks  [budget <= {BUDGET['ratio']}x: {verdict(ratio <= BUDGET['ratio'])}]")
+    print(
+        f"(2) clean build (no _build, no execution/embedding/projection cache): {clean:.1f} s = "
+        f"{ratio:.2f} x floor x {len(CHAPTERS)} notebooks  [budget <= {BUDGET['ratio']}x: {verdict(ratio <= BUDGET['ratio'])}]"
+    )
 
     rebuilds = sorted(run(jb, env) for _ in range(args.runs))
     rebuild = rebuilds[len(rebuilds) // 2]
-    print(f"(3) no-change rebuild: {rebuild:.2f} s (median of {args.runs})  "
-          f"[budget < {BUDGET['rebuild']} s: {verdict(rebuild < BUDGET['rebuild'])}]")
+    print(
+        f"(3) no-change rebuild: {rebuild:.2f} s (median of {args.runs})  "
+        f"[budget < {BUDGET['rebuild']} s: {verdict(rebuild < BUDGET['rebuild'])}]"
+    )
 
     print("(4) Run All in a fresh kernel, per chapter:")
     for chapter in CHAPTERS:
@@ -126,8 +134,10 @@ def main() -> None:
         cold = run_all(chapter, cold_env)
         warm = run_all(chapter, env)
         worst = max(cold, warm)
-        print(f"    {chapter:18} empty caches {cold:5.1f} s   warm caches {warm:5.1f} s  "
-              f"[budget < {BUDGET['chapter']:.0f} s: {verdict(worst < BUDGET['chapter'])}]")
+        print(
+            f"    {chapter:18} empty caches {cold:5.1f} s   warm caches {warm:5.1f} s  "
+            f"[budget < {BUDGET['chapter']:.0f} s: {verdict(worst < BUDGET['chapter'])}]"
+        )
 
     html = work / "_build" / "html"
     print("(5) page sizes (HTML only; plotly.js is one shared file):")

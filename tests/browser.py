@@ -14,8 +14,15 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def toc_pages() -> list[str]:
@@ -96,7 +103,8 @@ def goto_drawn(page, url: str) -> None:
     page.goto(url, wait_until="load")
     page.wait_for_function(
         "() => document.readyState === 'complete' && "
-        "Array.from(document.querySelectorAll('.plotly-graph-div')).every(d => d._fullLayout)", timeout=60000
+        "Array.from(document.querySelectorAll('.plotly-graph-div')).every(d => d._fullLayout)",
+        timeout=60000,
     )
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -26,33 +29,57 @@ def helpers():
 
 
 @pytest.fixture
-def fresh_cache(helpers, tmp_path, monkeypatch):
+def fresh_cache(tmp_path, monkeypatch):
     """Point the on-disk caches at an empty folder for one test."""
-    monkeypatch.setattr(helpers, "CACHE_DIR", tmp_path / "cache")
+    import cache
+
+    monkeypatch.setattr(cache, "CACHE_DIR", tmp_path / "cache")
     return tmp_path / "cache"
 
 
 class Build:
-    def __init__(self, returncode: int, log: str, html: Path, cache: Path | None):
+    def __init__(self, returncode: int, log: str, html: Path, cache: Path | None, interrupted: int | None = None):
         self.returncode, self.log, self.html, self.cache = returncode, log, html, cache
+        self.interrupted = interrupted  # exit status of the build that was stopped part-way, if any
+
+
+def _interrupt_a_build(cmd: list[str], env: dict, cache: Path) -> int:
+    """Start a build, press Ctrl-C (SIGINT to its process group) once kernels are writing vectors; its status."""
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None and len(list(cache.rglob("*.npy"))) < 30:
+        time.sleep(0.05)
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # a pool that does not stop on Ctrl-C: what a closed laptop does
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)  # kernels left behind by the interrupted build
+    return proc.returncode
 
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory) -> Build:
-    """Build the book strictly from a clean state: no _build, no execution cache, no embedding cache.
+    """Build the book strictly from a clean state, after a first build was stopped part-way with Ctrl-C.
 
-    Set BOOK_HTML=_build/html to test an existing build instead (quick iterations while writing).
+    The second build starts where the interrupted one left its _build, execution cache and embedding
+    cache, as a reader's second `make book` would. Set BOOK_HTML=_build/html to test an existing build
+    instead (quick iterations while writing).
     """
     if os.environ.get("BOOK_HTML"):
         return Build(0, "", ROOT / os.environ["BOOK_HTML"], None)
     out = tmp_path_factory.mktemp("book")
     env = dict(os.environ, EMBEDDINGS_BOOK_CACHE=str(out / "cache"), PYTHONWARNINGS="")
-    proc = subprocess.run(
-        [str(Path(sys.executable).parent / "jupyter-book"), "build", "-W", "-n", "--keep-going",
-         "--path-output", str(out), str(ROOT)],
-        cwd=ROOT, env=env, capture_output=True, text=True,
-    )
-    return Build(proc.returncode, proc.stdout + proc.stderr, out / "_build" / "html", out / "cache")
+    jupyter_book = str(Path(sys.executable).parent / "jupyter-book")
+    cmd = [jupyter_book, "build", "-W", "-n", "--keep-going", "--path-output", str(out), str(ROOT)]
+    interrupted = _interrupt_a_build(cmd, env, out / "cache")
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    return Build(proc.returncode, proc.stdout + proc.stderr, out / "_build" / "html", out / "cache", interrupted)
 
 
 @pytest.fixture(scope="session")
@@ -82,7 +109,9 @@ def run_chapter(built_site):
         if env_cache:
             os.environ["EMBEDDINGS_BOOK_CACHE"] = env_cache
         try:
-            NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(BOOK)}}).execute()
+            NotebookClient(
+                nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(BOOK)}}
+            ).execute()
         finally:
             if old is None:
                 os.environ.pop("EMBEDDINGS_BOOK_CACHE", None)

@@ -5,6 +5,13 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 import pytest
+import rendering
+
+import arithmetic
+import contrastive
+import figures
+import live
+import projections
 
 
 def test_related_words_score_higher_than_unrelated(helpers):
@@ -66,9 +73,11 @@ def test_projection_is_deterministic_and_shaped(helpers, fresh_cache, method, di
 def test_projection_keeps_themes_together(helpers, method, dims):
     from sklearn.metrics import silhouette_score
 
-    themes = {"animals": ["cat", "dog", "horse", "lion", "wolf", "rabbit", "eagle", "dolphin"],
-              "vehicles": ["car", "truck", "bus", "train", "bicycle", "airplane", "boat", "tram"],
-              "food": ["pizza", "bread", "cheese", "pasta", "soup", "apple", "sushi", "cake"]}
+    themes = {
+        "animals": ["cat", "dog", "horse", "lion", "wolf", "rabbit", "eagle", "dolphin"],
+        "vehicles": ["car", "truck", "bus", "train", "bicycle", "airplane", "boat", "tram"],
+        "food": ["pizza", "bread", "cheese", "pasta", "soup", "apple", "sushi", "cake"],
+    }
     words = [w for ws in themes.values() for w in ws]
     labels = [g for g, ws in themes.items() for _ in ws]
     coords = helpers.project(helpers.embed(words), method=method, dims=dims)
@@ -90,31 +99,35 @@ def test_figures(helpers):
     z = np.asarray(heat.data[0].z)
     assert z.shape == (3, 3)
     assert z[0, 1] > z[0, 2]  # cat~dog above cat~car, in the figure itself
-    methods = helpers.plot_methods(["cat", "dog", "car", "bus", "tram"], dims=2)
+    methods = figures.plot_methods(["cat", "dog", "car", "bus", "tram"], dims=2)
     assert [f.name for f in methods.frames] == ["PCA", "UMAP", "t-SNE"]
     assert len(methods.layout.updatemenus[0].buttons) == 3
 
 
 def test_renderer_offers_plotly_mimetype_and_offline_html(helpers):
     fig = helpers.plot_heatmap(["cat", "dog"])
-    bundle = helpers.BookRenderer().to_mimebundle(fig.to_dict())
+    bundle = rendering.BookRenderer().to_mimebundle(fig.to_dict())
     assert set(bundle) == {"application/vnd.plotly.v1+json", "text/html"}
     html = bundle["text/html"]
     assert "Plotly.newPlot" in html and "cdn" not in html.lower() and "<script src" not in html
-    assert bundle == helpers.BookRenderer().to_mimebundle(fig.to_dict())  # stable ids: same page bytes
+    assert bundle == rendering.BookRenderer().to_mimebundle(fig.to_dict())  # stable ids: same page bytes
 
 
 # --- bad input gets one clear sentence -------------------------------------------------------
 
-@pytest.mark.parametrize("bad, error, words", [
-    ([], ValueError, "empty"),
-    (["cat", ""], ValueError, "texts[1] is blank"),
-    (["cat", "   "], ValueError, "blank"),
-    (["cat", 3], TypeError, "texts[1] is 3"),
-    ([None], TypeError, "must be a string"),
-    (42, TypeError, "string or a list of strings"),
-    (["x" * 5000], ValueError, "characters long"),
-])
+
+@pytest.mark.parametrize(
+    "bad, error, words",
+    [
+        ([], ValueError, "empty"),
+        (["cat", ""], ValueError, "texts[1] is blank"),
+        (["cat", "   "], ValueError, "blank"),
+        (["cat", 3], TypeError, "texts[1] is 3"),
+        ([None], TypeError, "must be a string"),
+        (42, TypeError, "string or a list of strings"),
+        (["x" * 5000], ValueError, "characters long"),
+    ],
+)
 def test_embed_rejects_bad_input(helpers, bad, error, words):
     with pytest.raises(error, match=None) as info:
         helpers.embed(bad)
@@ -142,9 +155,10 @@ def test_groups_must_match_texts(helpers):
 
 # --- word arithmetic, axes, neighbours ---------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def food(helpers):
-    return helpers.Embeddings(["pizza", "pineapple", "hawaiian pizza", "banana", "car", "cheese", "mango"])
+    return arithmetic.Embeddings(["pizza", "pineapple", "hawaiian pizza", "banana", "car", "cheese", "mango"])
 
 
 def test_arithmetic_reads_like_the_article(helpers, food):
@@ -171,42 +185,42 @@ def test_arithmetic_bad_input(helpers, food):
     with pytest.raises(TypeError, match="non-empty string"):
         food[""]
     with pytest.raises(ValueError, match="vocabulary is empty"):
-        helpers.Embeddings([])
+        arithmetic.Embeddings([])
     with pytest.raises(ValueError, match="k must be a positive integer"):
         food.nearest("pizza", k=0)
     with pytest.raises(TypeError, match="a weight must be a number"):
-        helpers.plot_arithmetic(food, "pizza", "pineapple", weights=[0, "a lot"])
+        arithmetic.plot_arithmetic(food, "pizza", "pineapple", weights=[0, "a lot"])
 
 
 def test_word_axes(helpers):
-    coords = helpers.axis_coordinates(["luxury yacht", "champagne", "discount", "bargain"], ("cheap", "expensive"))
+    coords = arithmetic.axis_coordinates(["luxury yacht", "champagne", "discount", "bargain"], ("cheap", "expensive"))
     assert min(coords[:2]) > max(coords[2:])
-    direction = helpers.word_axis("cheap", "expensive")
+    direction = arithmetic.word_axis("cheap", "expensive")
     assert direction.shape == (384,) and abs(np.linalg.norm(direction) - 1) < 1e-5
     with pytest.raises(ValueError, match="two different ends"):
-        helpers.word_axis("cheap", " Cheap ")
+        arithmetic.word_axis("cheap", " Cheap ")
     with pytest.raises(TypeError, match="axis end must be a non-empty string"):
-        helpers.word_axis("cheap", "")
-    fig = helpers.plot_word_axes(["caviar", "tap water"], ("cheap", "expensive"), ("healthy", "unhealthy"))
+        arithmetic.word_axis("cheap", "")
+    fig = arithmetic.plot_word_axes(["caviar", "tap water"], ("cheap", "expensive"), ("healthy", "unhealthy"))
     assert "expensive" in fig.layout.xaxis.title.text and len(fig.data[0].x) == 2
 
 
 def test_neighbour_and_stepped_figures(helpers, food):
-    fig = helpers.plot_neighbours(food, ["pizza", "car"], k=3)
+    fig = arithmetic.plot_neighbours(food, ["pizza", "car"], k=3)
     assert [f.name for f in fig.frames] == ["pizza", "car"]
     assert list(fig.frames[0].data[0].y) == [w for w, _ in food.nearest("pizza", k=3)]
-    path = helpers.plot_arithmetic(food, "pizza", "pineapple", weights=[0, 1, 10])
+    path = arithmetic.plot_arithmetic(food, "pizza", "pineapple", weights=[0, 1, 10])
     assert len(path.frames) == 3 and len(path.layout.sliders[0].steps) == 3
     assert all(f.traces == (2, 3) for f in path.frames)  # the static words and path are not repeated
     with pytest.raises(ValueError, match="same number of traces"):
-        helpers.stepped_figure([("a", [go.Scatter()], None), ("b", [], None)], {})
+        figures.stepped_figure([("a", [go.Scatter()], None), ("b", [], None)], {})
     with pytest.raises(ValueError, match="control must be"):
-        helpers.stepped_figure([("a", [go.Scatter()], None)], {}, control="knob")
+        figures.stepped_figure([("a", [go.Scatter()], None)], {}, control="knob")
 
 
 def test_pca_map_places_new_points_linearly(helpers):
     vecs = helpers.embed(["cat", "dog", "car", "bus", "apple"])
-    to_map = helpers.pca_map(vecs, dims=2)
+    to_map = projections.pca_map(vecs, dims=2)
     np.testing.assert_allclose(np.abs(to_map(vecs)), np.abs(helpers.project(vecs, "pca", 2)), atol=1e-4)
     mid = to_map((vecs[0] + vecs[1]) / 2)[0]
     np.testing.assert_allclose(mid, to_map(vecs[:2]).mean(axis=0), atol=1e-5)
@@ -216,27 +230,32 @@ def test_info_nce_and_aligned_layouts(helpers):
     import torch
 
     a = torch.nn.functional.normalize(torch.randn(8, 16, generator=torch.Generator().manual_seed(0)), dim=-1)
-    assert helpers.info_nce(a, a) < helpers.info_nce(a, a.roll(1, dims=0))
+    assert contrastive.info_nce(a, a) < contrastive.info_nce(a, a.roll(1, dims=0))
     with pytest.raises(ValueError, match="two \\(n, d\\) batches"):
-        helpers.info_nce(a, a[:4])
+        contrastive.info_nce(a, a[:4])
     rng = np.random.default_rng(0)
     snap = rng.standard_normal((20, 5))
     rotation, _ = np.linalg.qr(rng.standard_normal((5, 5)))
-    first, second = helpers.aligned_layouts([snap, snap @ rotation])
+    first, second = contrastive.aligned_layouts([snap, snap @ rotation])
     np.testing.assert_allclose(first, second, atol=1e-6)  # a rotated space does not spin the animation
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "at least 2"), (" , ,", "at least 2"), ("one", "at least 2"),
-    (",".join(str(i) for i in range(61)), "61 entries"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "at least 2"),
+        (" , ,", "at least 2"),
+        ("one", "at least 2"),
+        (",".join(str(i) for i in range(61)), "61 entries"),
+    ],
+)
 def test_parse_words_errors(helpers, text, message):
     with pytest.raises(ValueError, match=message):
-        helpers.parse_words(text)
+        live.parse_words(text)
 
 
 def test_parse_words_cleans(helpers):
-    assert helpers.parse_words(" cat, dog ,,cat\nbig dog ") == ["cat", "dog", "big dog"]
+    assert live.parse_words(" cat, dog ,,cat\nbig dog ") == ["cat", "dog", "big dog"]
 
 
 @pytest.mark.parametrize("dims", [2, 3])
@@ -244,9 +263,32 @@ def test_tsne_is_stable_under_float_noise(helpers, fresh_cache, dims):
     """Embeddings differ in the last digits between batches and machines; the map must not fall apart."""
     from sklearn.metrics import silhouette_score
 
-    words = ["cat", "dog", "horse", "lion", "wolf", "rabbit", "eagle", "dolphin",
-             "car", "truck", "bus", "train", "bicycle", "airplane", "boat", "tram",
-             "pizza", "bread", "cheese", "pasta", "soup", "apple", "sushi", "cake"]
+    words = [
+        "cat",
+        "dog",
+        "horse",
+        "lion",
+        "wolf",
+        "rabbit",
+        "eagle",
+        "dolphin",
+        "car",
+        "truck",
+        "bus",
+        "train",
+        "bicycle",
+        "airplane",
+        "boat",
+        "tram",
+        "pizza",
+        "bread",
+        "cheese",
+        "pasta",
+        "soup",
+        "apple",
+        "sushi",
+        "cake",
+    ]
     labels = [i // 8 for i in range(len(words))]
     vecs = helpers.embed(words)
     rng = np.random.default_rng(0)

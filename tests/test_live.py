@@ -9,12 +9,15 @@ import numpy as np
 import pytest
 import yaml
 
+import arithmetic
+import bookdata
+import live
 from browser import ROOT, toc_pages
 
 
 @pytest.fixture(scope="module")
 def vocab(helpers):
-    return helpers.Embeddings(helpers.load_words("vocabulary"))
+    return arithmetic.Embeddings(bookdata.load_words("vocabulary"))
 
 
 def xs(fig):
@@ -22,7 +25,7 @@ def xs(fig):
 
 
 def test_explorer_updates_on_new_words_and_settings(helpers):
-    ex = helpers.explore("cat, dog, car, bus", method="pca", dims=2)
+    ex = live.explore("cat, dog, car, bus", method="pca", dims=2)
     assert len(ex.figures) == 2 and "updated" in ex.message.value
     before = xs(ex.figures[0])
     ex.controls["words"].value = "cat, dog, car, bus, zeppelin"
@@ -35,12 +38,17 @@ def test_explorer_updates_on_new_words_and_settings(helpers):
     assert "t-SNE" in ex.figures[0].layout.title.text
 
 
-@pytest.mark.parametrize("text, words", [
-    ("", "at least 2"), (",,, ,", "at least 2"), ("solo", "at least 2"),
-    (", ".join(f"word{i}" for i in range(500)), "500 entries"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("", "at least 2"),
+        (",,, ,", "at least 2"),
+        ("solo", "at least 2"),
+        (", ".join(f"word{i}" for i in range(500)), "500 entries"),
+    ],
+)
 def test_explorer_bad_input_is_one_line_message(helpers, text, words):
-    ex = helpers.explore("cat, dog, car")
+    ex = live.explore("cat, dog, car")
     kept = ex.figures
     ex.controls["words"].value = text
     assert words in ex.message.value and "Traceback" not in ex.message.value
@@ -49,16 +57,16 @@ def test_explorer_bad_input_is_one_line_message(helpers, text, words):
 
 
 def test_playground_weight_moves_the_neighbours(helpers, vocab):
-    live = helpers.playground(vocab, "pizza", "pineapple", weight=0)
-    at_zero = list(live.figures[0].data[0].y)
-    live.controls["weight"].value = 10
-    at_ten = list(live.figures[0].data[0].y)
+    panel = live.playground(vocab, "pizza", "pineapple", weight=0)
+    at_zero = list(panel.figures[0].data[0].y)
+    panel.controls["weight"].value = 10
+    at_ten = list(panel.figures[0].data[0].y)
     assert at_zero != at_ten
     assert "hawaiian pizza" in at_zero[:3]
-    live.controls["subtract"].value = "cheese"
-    assert "− cheese" in live.figures[0].layout.title.text
-    live.controls["add"].value = "   "
-    assert "Fill in both a and b" in live.message.value
+    panel.controls["subtract"].value = "cheese"
+    assert "− cheese" in panel.figures[0].layout.title.text
+    panel.controls["add"].value = "   "
+    assert "Fill in both a and b" in panel.message.value
 
 
 def test_live_shows_model_errors_as_a_message(helpers):
@@ -67,8 +75,8 @@ def test_live_shows_model_errors_as_a_message(helpers):
     def draw(word):
         helpers.load_model("no-such-org/no-such-model")
 
-    live = helpers.Live({"word": widgets.Text(value="x")}, draw)
-    assert "Could not load the model" in live.message.value
+    panel = live.Live({"word": widgets.Text(value="x")}, draw)
+    assert "Could not load the model" in panel.message.value
 
 
 def widget_notebooks():
@@ -80,7 +88,7 @@ def widget_notebooks():
 
 def test_every_chapter_has_a_live_widget_that_is_removed_from_the_site():
     found = 0
-    for path, nb, cells in widget_notebooks():
+    for path, _nb, cells in widget_notebooks():
         assert cells, f"{path.name} has no live widget"
         for cell in cells:
             assert "remove-cell" in cell.metadata.get("tags", []), f"{path.name}: widget cell shows in the site"
@@ -124,14 +132,20 @@ def test_widget_draws_inside_its_output_in_a_real_kernel():
 
     from nbclient import NotebookClient
 
-    probe = ("print(json.dumps([[sorted(o['data']) for o in ex.output.outputs], "
-             "[o['data']['application/vnd.plotly.v1+json']['data'][0]['text'] for o in ex.output.outputs][:1]]))")
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("import json\nfrom helpers import explore\nex = explore('cat, dog, car')\nex"),
-        nbformat.v4.new_code_cell(probe),
-        nbformat.v4.new_code_cell("ex.controls['words'].value = 'cat, dog, car, bus'\n" + probe),
-    ])
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "book")}}).execute()
+    probe = (
+        "print(json.dumps([[sorted(o['data']) for o in ex.output.outputs], "
+        "[o['data']['application/vnd.plotly.v1+json']['data'][0]['text'] for o in ex.output.outputs][:1]]))"
+    )
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("import json\nfrom live import explore\nex = explore('cat, dog, car')\nex"),
+            nbformat.v4.new_code_cell(probe),
+            nbformat.v4.new_code_cell("ex.controls['words'].value = 'cat, dog, car, bus'\n" + probe),
+        ]
+    )
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "book")}}
+    ).execute()
     first_cell = nb.cells[0].outputs
     assert [o.output_type for o in first_cell] == ["display_data"]  # only the widget view, no loose figure
     assert "application/vnd.jupyter.widget-view+json" in first_cell[0]["data"]

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from browser import ROOT, chromium, goto_drawn, serve, toc_pages, visit
@@ -17,8 +18,22 @@ ARTICLE_HEADINGS = {
     "book/vectors.ipynb": "Why are vectors the data structure of choice for embeddings?",
 }
 # Things a reader must never see on a page.
-NOISE = [r"/work/", r"/root/", r"/home/", r"site-packages", r"Traceback", r"Warning:", r"it/s\]", r"\d+%\|",
-         r"VBox\(", r"HBox\(", r"Loading widget", r"IntSlider\(", r"FloatSlider\(", r"Text\(value="]
+NOISE = [
+    r"/work/",
+    r"/root/",
+    r"/home/",
+    r"site-packages",
+    r"Traceback",
+    r"Warning:",
+    r"it/s\]",
+    r"\d+%\|",
+    r"VBox\(",
+    r"HBox\(",
+    r"Loading widget",
+    r"IntSlider\(",
+    r"FloatSlider\(",
+    r"Text\(value=",
+]
 
 
 def test_notebooks_are_committed_without_outputs():
@@ -34,7 +49,10 @@ def test_chapters_are_titled_as_the_article():
         nb = nbformat.read(ROOT / rel, as_version=4)
         assert nb.cells[0].source.splitlines()[0] == f"# {heading}", rel
     assert [f"{p[:-5]}.ipynb" for p in toc_pages()] == list(ARTICLE_HEADINGS)[:1] + [
-        "book/human-experience.ipynb", "book/deep-learning.ipynb", "book/vectors.ipynb"]
+        "book/human-experience.ipynb",
+        "book/deep-learning.ipynb",
+        "book/vectors.ipynb",
+    ]
 
 
 def test_book_builds_strictly_from_a_clean_state(built_site):
@@ -44,6 +62,17 @@ def test_book_builds_strictly_from_a_clean_state(built_site):
     # are reported by myst-nb against the notebook and still fail this test.
     log = "\n".join(line for line in built_site.log.splitlines() if not line.startswith("[IPKernelApp]"))
     assert "WARNING" not in log and "ERROR" not in log, log[-4000:]
+
+
+def test_a_build_stopped_part_way_leaves_nothing_half_written(built_site):
+    """The site under test was built after a build that was interrupted while kernels wrote vectors."""
+    if built_site.interrupted is None:
+        pytest.skip("testing an existing build (BOOK_HTML)")
+    assert built_site.interrupted != 0, "the first build finished before it could be interrupted"
+    entries = list(built_site.cache.rglob("*.npy"))
+    assert len(entries) > 100
+    for entry in entries:  # every entry under its final name is whole: writes are atomic renames
+        assert np.all(np.isfinite(np.load(entry, allow_pickle=False))), entry
 
 
 def test_plotly_is_served_from_the_site(site):
@@ -102,8 +131,7 @@ def test_static_controls_work_without_a_kernel(browser_at):
     assert frames >= 10
     animation.scroll_into_view_if_needed()
     animation.get_by_text("▶ Play").click()
-    page.wait_for_function("id => document.getElementById(id).layout.sliders[0].active >= 3", arg=div_id,
-                           timeout=20000)
+    page.wait_for_function("id => document.getElementById(id).layout.sliders[0].active >= 3", arg=div_id, timeout=20000)
 
     search = page.locator(".plotly-graph-div", has_text="TF-IDF (keywords)").first
     div_id = search.get_attribute("id")
@@ -111,8 +139,11 @@ def test_static_controls_work_without_a_kernel(browser_at):
     search.scroll_into_view_if_needed()
     search.locator(".updatemenu-header-group").first.click()
     search.locator(".updatemenu-dropdown-button", has_text="cheap flights to Rome").click()
-    page.wait_for_function("([id, before]) => Array.from(document.getElementById(id).data[0].y).join() !== "
-                           "before.join()", arg=[div_id, before], timeout=10000)
+    page.wait_for_function(
+        "([id, before]) => Array.from(document.getElementById(id).data[0].y).join() !== before.join()",
+        arg=[div_id, before],
+        timeout=10000,
+    )
     after = page.evaluate("id => Array.from(document.getElementById(id).data[0].y)", div_id)
     assert after[0].strip() == "travel-01"
     page.close()

@@ -28,8 +28,9 @@ def _execute(path: str, timeout: int | None, allow_errors: bool, threads: int):
     from jupyter_cache.executors.utils import single_nb_execution
 
     nb = nbformat.read(path, as_version=4)
-    result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout, allow_errors=allow_errors,
-                                 meta_override=True)
+    result = single_nb_execution(
+        nb, cwd=str(Path(path).parent), timeout=timeout, allow_errors=allow_errors, meta_override=True
+    )
     return path, nb, result.time, result.err is None
 
 
@@ -53,8 +54,9 @@ def _run_outdated_in_parallel(app: Sphinx, env, docnames: list[str]) -> None:
     from jupyter_cache.base import CacheBundleIn
 
     paths = [Path(env.doc2path(name)) for name in docnames]
-    paths = [p for p in paths if p.suffix == ".ipynb" and not any(p.match(pat) for pat in
-                                                                   config.execution_excludepatterns)]
+    paths = [
+        p for p in paths if p.suffix == ".ipynb" and not any(p.match(pat) for pat in config.execution_excludepatterns)
+    ]
     cache = get_cache(config.execution_cache_path)
     todo = _outdated(cache, paths)
     cores = os.cpu_count() or 1
@@ -63,14 +65,21 @@ def _run_outdated_in_parallel(app: Sphinx, env, docnames: list[str]) -> None:
         return
     logger.info(f"[parallel-execution] running {len(todo)} notebooks, {workers} at a time")
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_execute, str(p), config.execution_timeout, config.execution_allow_errors,
-                               max(1, cores // workers)) for p in todo]
+        futures = [
+            pool.submit(
+                _execute, str(p), config.execution_timeout, config.execution_allow_errors, max(1, cores // workers)
+            )
+            for p in todo
+        ]
         for future in futures:
             path, nb, seconds, ok = future.result()
             if ok:
                 record = cache.add_nb_to_project(path)
-                cache.cache_notebook_bundle(CacheBundleIn(nb, record.uri, data={"execution_seconds": seconds}),
-                                            check_validity=False, overwrite=True)
+                cache.cache_notebook_bundle(
+                    CacheBundleIn(nb, record.uri, data={"execution_seconds": seconds}),
+                    check_validity=False,
+                    overwrite=True,
+                )
 
 
 def setup(app: Sphinx) -> dict:

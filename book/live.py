@@ -1,0 +1,152 @@
+"""Live widgets for JupyterLab and Binder: type your own words, the figures follow.
+
+The static site cannot run these (no kernel); each chapter shows a plotly-native twin instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from arithmetic import Embeddings, check_weight
+from figures import neighbour_bars
+from helpers import ModelNotAvailableError, plot_heatmap, plot_projection
+
+MAX_LIVE_WORDS = 60
+
+
+def parse_words(text: Any, minimum: int = 2, maximum: int = MAX_LIVE_WORDS) -> list[str]:
+    """Comma- or newline-separated words from a text box, cleaned, with a one-sentence error."""
+    if not isinstance(text, str):
+        raise TypeError(f"expected text, got {type(text).__name__}")
+    words = list(dict.fromkeys(w.strip() for w in re.split(r"[,\n]", text) if w.strip()))
+    if len(words) < minimum:
+        raise ValueError(f"Type at least {minimum} words or phrases, separated by commas.")
+    if len(words) > maximum:
+        raise ValueError(f"That is {len(words)} entries; this explorer draws up to {maximum} at a time.")
+    return words
+
+
+class Live:
+    """Widgets in, figures out: any change re-draws; bad input becomes a one-line message.
+
+    ``controls`` maps argument names to ipywidgets; ``draw(**values)`` returns a figure or a list of
+    figures, or raises ValueError/TypeError with a sentence for the reader.
+    """
+
+    def __init__(self, controls: Mapping[str, Any], draw: Any, note: str = ""):
+        import ipywidgets as widgets
+
+        self.controls = dict(controls)
+        self.draw = draw
+        self.figures: list[go.Figure] = []
+        self.message = widgets.HTML(value="")
+        self.output = widgets.Output()
+        self.seconds = 0.0
+        header = [widgets.HTML(f"<small>{note}</small>")] if note else []
+        self.widget = widgets.VBox([*header, widgets.HBox(list(self.controls.values())), self.message, self.output])
+        for control in self.controls.values():
+            control.observe(self.update, names="value")
+        self.update()
+
+    def update(self, change: Any = None) -> None:
+        import html
+        import time
+
+        started = time.perf_counter()
+        if change is not None:
+            self.message.value = '<span style="color:#666">working… (the first new word loads the model)</span>'
+        try:
+            result = self.draw(**{name: c.value for name, c in self.controls.items()})
+        except (ValueError, TypeError, KeyError, FileNotFoundError, ModelNotAvailableError) as err:
+            self.message.value = f'<span style="color:#b3261e">{html.escape(str(err))}</span>'
+            return
+        self.figures = list(result) if isinstance(result, (list, tuple)) else [result]
+        self.seconds = time.perf_counter() - started
+        self.message.value = f'<span style="color:#666">updated in {self.seconds:.2f} s</span>'
+        from IPython import get_ipython
+
+        if get_ipython() is None:  # no front end to draw in (a script or a test): keep the figures only
+            return
+        # Set the Output widget's contents directly rather than capturing prints with `with output:`;
+        # capture routes messages by id, which made nbclient hang now and then when the build ran this.
+        # (Not append_display_data either: formatting a plotly figure displays it in the cell instead.)
+        self.output.outputs = tuple(
+            {"output_type": "display_data", "data": pio.renderers["book"].to_mimebundle(fig.to_dict()), "metadata": {}}
+            for fig in self.figures
+        )
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+def explore(
+    words: str = "king, queen, prince, cat, dog, wolf, pizza, bread, car, train", method: str = "pca", dims: int = 2
+) -> Live:
+    """Type words, pick a projection and 2-D/3-D; the map and the heatmap follow."""
+    import ipywidgets as widgets
+
+    controls = {
+        "words": widgets.Text(
+            value=words, description="Words", continuous_update=False, layout=widgets.Layout(width="55%")
+        ),
+        "method": widgets.Dropdown(
+            options=[("PCA (instant)", "pca"), ("UMAP", "umap"), ("t-SNE", "tsne")],
+            value=method,
+            layout=widgets.Layout(width="150px"),
+        ),
+        "dims": widgets.ToggleButtons(
+            options=[("2-D", 2), ("3-D", 3)], value=dims, style=widgets.ToggleButtonsStyle(button_width="50px")
+        ),
+    }
+
+    def draw(words: str, method: str, dims: int) -> list[go.Figure]:
+        texts = parse_words(words)
+        return [plot_projection(texts, method=method, dims=dims), plot_heatmap(texts)]
+
+    note = (
+        "Type words separated by commas and press Enter. PCA updates instantly; UMAP and t-SNE take a "
+        "moment the first time (every result is cached on disk)."
+    )
+    return Live(controls, draw, note)
+
+
+def playground(
+    vocab: Embeddings, base: str = "pizza", add: str = "pineapple", subtract: str = "", weight: float = 1.0, k: int = 8
+) -> Live:
+    """``base + w·add − subtract`` with a weight slider and the nearest vocabulary words."""
+    import ipywidgets as widgets
+
+    box = dict(continuous_update=False, layout=widgets.Layout(width="170px"))
+    controls = {
+        "base": widgets.Text(value=base, description="a", **box),
+        "weight": widgets.FloatSlider(
+            value=weight, min=0, max=10, step=0.25, description="+ w ·", continuous_update=False
+        ),
+        "add": widgets.Text(value=add, description="b", **box),
+        "subtract": widgets.Text(value=subtract, description="− c", placeholder="optional", **box),
+    }
+
+    def draw(base: str, weight: float, add: str, subtract: str) -> go.Figure:
+        if not base.strip() or not add.strip():
+            raise ValueError("Fill in both a and b (c is optional).")
+        term = vocab[base.strip()] + check_weight(weight) * vocab[add.strip()]
+        if subtract.strip():
+            term = term - vocab[subtract.strip()]
+        fig = go.Figure(neighbour_bars(vocab.nearest(term, k=k)))
+        fig.update_layout(
+            title=f"nearest words to {term.label}",
+            height=120 + 30 * k,
+            xaxis=dict(title="cosine similarity", range=[0, 1]),
+            yaxis=dict(autorange="reversed"),
+            margin=dict(l=150, r=20, t=60, b=40),
+        )
+        return fig
+
+    return Live(controls, draw, f"Any words work for a, b and c; answers come from the {len(vocab)}-word vocabulary.")
