@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -23,3 +24,11 @@ def load_words(name: str) -> list[str]:
         raise FileNotFoundError(f"no word list named {name!r} in book/data")
     lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
     return list(dict.fromkeys(line for line in lines if line))
+
+
+def load_groups(name: str) -> dict[str, list[str]]:
+    """Themed word groups from book/data/<name>.json ({"groups": {theme: [words]}})."""
+    path = DATA_DIR / f"{name}.json"
+    if not path.exists():
+        raise FileNotFoundError(f"no word groups named {name!r} in book/data")
+    return json.loads(path.read_text(encoding="utf-8"))["groups"]

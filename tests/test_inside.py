@@ -1,0 +1,123 @@
+"""Inside the model: tokens, layers, pooling and map honesty, and the chapter's claims against its numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import inside
+
+SENTENCES = ["The bat flew out of the cave at dusk.", "naïve café ☕", "東京 is a city", "Embeddings, really?"]
+
+
+@pytest.mark.parametrize("text", [*SENTENCES, "petrichor", " ".join(["token"] * 300)])
+def test_tokenize_is_what_the_model_reads(helpers, text):
+    model = helpers.load_model()
+    ids = model.tokenize([text])["input_ids"][0].tolist()  # sentence-transformers' own truncation
+    tokens = inside.tokenize(text)
+    assert tokens == model.tokenizer.convert_ids_to_tokens(ids)
+    assert tokens[0] == "[CLS]" and tokens[-1] == "[SEP]" and len(tokens) <= model.max_seq_length
+
+
+def test_rare_words_split_and_long_texts_are_cut():
+    assert inside.tokenize("petrichor") == ["[CLS]", "pet", "##rich", "##or", "[SEP]"]
+    assert inside.tokenize("king") == ["[CLS]", "king", "[SEP]"]
+    long = " ".join(["token"] * 300)
+    assert len(inside.tokenize(long)) == 256 and len(inside.tokenize(long, truncate=False)) == 302
+
+
+@pytest.mark.parametrize("text", SENTENCES)
+def test_mean_of_last_layer_normalised_is_embed(helpers, text):
+    tokens, last = inside.token_vectors(text, 6)
+    assert last.shape == (len(tokens), 384) and last.dtype == np.float32
+    pooled = last.mean(axis=0) / np.linalg.norm(last.mean(axis=0))
+    assert float(pooled @ helpers.embed(text)[0]) > 0.9999
+
+
+def test_an_ambiguous_word_drifts_apart_with_depth():
+    def bat(sentence, layer):
+        tokens, vectors = inside.token_vectors(sentence, layer)
+        v = vectors[tokens.index("bat")]
+        return v / np.linalg.norm(v)
+
+    animal, club = "The bat flew out of the cave at dusk.", "He swung the bat and hit the ball."
+    by_layer = [float(bat(animal, n) @ bat(club, n)) for n in range(7)]
+    assert by_layer[0] > 0.9 and by_layer[6] < by_layer[0] - 0.1, by_layer
+
+
+@pytest.mark.parametrize("layer", [-1, 7, 2.5, True, "6"])
+def test_token_vectors_bad_layer(layer):
+    with pytest.raises(ValueError, match="layer must be an integer from 0"):
+        inside.token_vectors("a bat", layer)
+
+
+@pytest.mark.parametrize("text, error", [("", ValueError), ("   ", ValueError), (3, TypeError), (["a"], TypeError)])
+def test_tokenize_bad_input(text, error):
+    with pytest.raises(error):
+        inside.tokenize(text)
+
+
+@pytest.fixture(scope="module")
+def vocab_vectors(helpers):
+    from bookdata import load_words
+
+    return helpers.embed(load_words("vocabulary")[:200])
+
+
+def test_retention_is_one_for_a_map_onto_itself(vocab_vectors):
+    assert inside.neighbour_retention(vocab_vectors, vocab_vectors, k=10) == pytest.approx(1.0)
+
+
+def test_retention_of_a_random_map_is_near_chance(vocab_vectors):
+    coords = np.random.default_rng(0).standard_normal((len(vocab_vectors), 2))
+    chance = 10 / (len(vocab_vectors) - 1)
+    assert abs(inside.neighbour_retention(vocab_vectors, coords, k=10) - chance) < 0.03
+
+
+def test_retention_orders_good_and_bad_maps(helpers, vocab_vectors):
+    pca = helpers.project(vocab_vectors, method="pca", dims=2)
+    shuffled = pca[np.random.default_rng(1).permutation(len(pca))]
+    assert inside.neighbour_retention(vocab_vectors, pca) > 2 * inside.neighbour_retention(vocab_vectors, shuffled)
+
+
+@pytest.mark.parametrize(
+    "vectors, coords, k, message",
+    [
+        (np.eye(5), np.eye(5)[:, :2], 5, "needs more than 5 points"),
+        (np.eye(5), np.eye(4)[:, :2], 2, "one map point per vector"),
+        (np.eye(5), np.full((5, 2), np.nan), 2, "coords row 0 holds NaN"),
+        (np.eye(5), np.eye(5)[:, :2], 0, "k must be a positive integer"),
+    ],
+)
+def test_retention_bad_input(vectors, coords, k, message):
+    with pytest.raises(ValueError, match=message):
+        inside.neighbour_retention(vectors, coords, k=k)
+
+
+def test_the_chapter_says_what_its_numbers_say(run_chapter):
+    probe = run_chapter(
+        "inside",
+        """{
+        "pooled": pooled_cosine, "different": different_sense, "same": same_sense,
+        "cut": same, "short": short, "order": float(order_score), "passive": float(passive_score),
+        "medians": {k: float(np.median(v)) for k, v in scores.items()}, "floor": noise_floor,
+        "honesty": {f"{m}{d}": v for (m, d), v in honesty.items()}, "chance": chance,
+        "petrichor": dict(petrichor_hits), "tokens": tokenize("petrichor"),
+        "fear": [words[j] for j in neighbours[words.index("fear")]],
+        "rocket": [words[j] for j in neighbours[words.index("rocket")]]}""",
+    )
+    assert probe["pooled"] > 0.9999  # "the whole recipe"
+    assert probe["different"][-1] < probe["different"][0] - 0.1  # the club drifts from the animal
+    assert probe["same"][-1] > probe["different"][-1] + 0.1  # two animal bats stay close
+    assert probe["cut"] > 0.9999 and probe["short"] < 0.95  # text after the limit changes nothing
+    assert probe["order"] > 0.85 and probe["passive"] < probe["order"]  # word order barely moves the vector
+    m = probe["medians"]
+    assert m["paraphrase"] > 0.6 and 0.2 < m["related"] < 0.4 and m["random"] < 0.1  # the three bands
+    assert probe["floor"] < 0.3  # 0.3 is above the noise floor: "same topic"
+    h = probe["honesty"]
+    assert 0.4 < h["pca2"][0] < 0.65 and h["umap2"][0] > 0.65 and h["tsne2"][0] > 0.65  # about half, seven in ten
+    assert h["pca3"][0] - h["pca2"][0] > max(h["umap3"][0] - h["umap2"][0], h["tsne3"][0] - h["tsne2"][0])
+    assert all(trust > kept > probe["chance"] for kept, trust in h.values())
+    assert probe["petrichor"]["a pet shop"] > probe["petrichor"]["the smell of rain"]
+    assert probe["tokens"] == ["[CLS]", "pet", "##rich", "##or", "[SEP]"]
+    assert {"storm", "rain", "wind"} <= set(probe["fear"]) and {"cloud", "dolphin"} <= set(probe["rocket"])
