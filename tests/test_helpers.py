@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 import pytest
-import rendering
 
 import arithmetic
 import contrastive
 import figures
 import live
 import projections
+import rendering
 
 
 def test_related_words_score_higher_than_unrelated(helpers):

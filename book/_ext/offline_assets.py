@@ -1,13 +1,16 @@
-"""Sphinx extension: serve plotly.js from the book's own _static and keep every page offline.
+"""Sphinx extension: serve plotly.js and the book's figure script from the site's own _static, offline.
 
 * copies ``plotly.min.js`` from the installed ``plotly`` package into ``_static/`` and loads it once
   on every page (figures are emitted with ``include_plotlyjs=False``);
+* writes the book's light and dark plotly templates (``helpers.TEMPLATES``) to ``book-templates.js``
+  and serves ``book/_static/book-figures.js``, which applies them and fits figures to the screen;
 * removes the duplicate inline scripts JB1 adds (a console error otherwise) and unrendered widget state;
 * warns (an error under ``-W``) when any page would load a script or stylesheet from another site.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from sphinx.application import Sphinx
@@ -16,6 +19,8 @@ from sphinx.util.fileutil import copy_asset_file
 
 logger = logging.getLogger(__name__)
 PLOTLY_JS = "plotly.min.js"
+BOOK = Path(__file__).resolve().parent.parent
+SCRIPTS = ["book-templates.js", "book-figures.js"]  # in this order, after plotly.js
 
 
 def _plotly_js() -> Path:
@@ -24,10 +29,29 @@ def _plotly_js() -> Path:
     return Path(plotly.__file__).parent / "package_data" / PLOTLY_JS
 
 
-def _copy_plotly(app: Sphinx) -> None:
-    if app.builder.format == "html":  # before pages are written, so their <script> gets a checksum
-        (Path(app.outdir) / "_static").mkdir(parents=True, exist_ok=True)
-        copy_asset_file(str(_plotly_js()), str(Path(app.outdir) / "_static" / PLOTLY_JS))
+def _templates_js() -> str:
+    """The book's plotly templates for the browser, from the one place they are defined."""
+    import sys
+
+    from plotly.utils import PlotlyJSONEncoder
+
+    sys.path.insert(0, str(BOOK))
+    try:
+        from helpers import TEMPLATES
+    finally:
+        sys.path.remove(str(BOOK))
+    as_json = {mode: template.to_plotly_json() for mode, template in TEMPLATES.items()}
+    return f"window.bookTemplates = {json.dumps(as_json, cls=PlotlyJSONEncoder, separators=(',', ':'))};\n"
+
+
+def _copy_assets(app: Sphinx) -> None:
+    if app.builder.format != "html":  # before pages are written, so their <script> gets a checksum
+        return
+    static = Path(app.outdir) / "_static"
+    static.mkdir(parents=True, exist_ok=True)
+    copy_asset_file(str(_plotly_js()), str(static / PLOTLY_JS))
+    (static / SCRIPTS[0]).write_text(_templates_js(), encoding="utf-8")
+    copy_asset_file(str(BOOK / "_static" / SCRIPTS[1]), str(static / SCRIPTS[1]))
 
 
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -64,7 +88,9 @@ def setup(app: Sphinx) -> dict:
     if not _plotly_js().exists():
         raise RuntimeError("plotly is installed without plotly.min.js; reinstall plotly")
     app.add_js_file(PLOTLY_JS, priority=400)
+    for offset, script in enumerate(SCRIPTS, start=1):
+        app.add_js_file(script, priority=400 + offset)
     app.connect("html-page-context", _tidy_scripts, priority=998)
     app.connect("html-page-context", _check_offline, priority=999)
-    app.connect("builder-inited", _copy_plotly)
+    app.connect("builder-inited", _copy_assets)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}
