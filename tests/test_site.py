@@ -144,8 +144,8 @@ def test_page_passes_axe_and_every_figure_has_a_text_alternative(visits, page, m
     assert v.axe == [], v.axe
     for fig in v.layout["figures"]:
         alt = fig["alt"] or ""
-        assert len(alt) > 30 and "hover" in alt, f"{fig['id']} has no useful text alternative: {alt!r}"
         title = re.sub(r"\s+", " ", fig["title"]).strip()
+        assert len(alt) > len(title) + 30, f"{fig['id']}: no sentence beyond the title in {alt!r}"
         assert not title or alt.startswith(title[:20]), (alt, title)
 
 
