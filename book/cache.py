@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
+import re
 import secrets
 from collections.abc import Callable
 from functools import cache as memoize
@@ -24,6 +26,11 @@ import numpy as np
 
 CACHE_DIR = Path(os.environ.get("EMBEDDINGS_BOOK_CACHE", Path(__file__).resolve().parent.parent / ".cache"))
 FORMAT = 2  # bump when the layout or the meaning of an entry changes: old entries are then never read
+
+
+def slug(text: str) -> str:
+    """A file-name-safe version of a model name or fingerprint."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[-80:]
 
 
 def folder(kind: str) -> Path:
@@ -68,11 +75,18 @@ def read(path: Path, valid: Callable[[np.ndarray], bool]) -> np.ndarray | None:
 
 def write(path: Path, array: np.ndarray) -> None:
     """Store ``array`` at ``path`` atomically; concurrent writers of the same entry all succeed."""
+    with io.BytesIO() as buffer:
+        np.save(buffer, np.ascontiguousarray(array))
+        write_bytes(path, buffer.getvalue())
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write a file atomically: a private temporary file in the same folder, renamed into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         with open(tmp, "wb") as fh:
-            np.save(fh, np.ascontiguousarray(array))
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Union
@@ -121,10 +120,9 @@ def _model_name(model: Any) -> str:
 
 
 def _cache_path(model_name: str, text: str) -> Path:
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", model_name)[-60:]
     package = MODEL_PACKAGE if model_name == DEFAULT_MODEL else None
     digest = hashlib.sha256(f"{cache.model_fingerprint(model_name, package)}\n{text}".encode()).hexdigest()
-    return cache.folder("embeddings") / slug / digest[:2] / f"{digest}.npy"
+    return cache.folder("embeddings") / cache.slug(model_name) / digest[:2] / f"{digest}.npy"
 
 
 def embed(texts: Texts, model: Any = None) -> np.ndarray:

@@ -117,6 +117,24 @@ def explore(
     return Live(controls, draw, note)
 
 
+def playground_figure(vocab: Embeddings, base: str, add: str, subtract: str, weight: float, k: int = 8) -> go.Figure:
+    """Bars of the k vocabulary words nearest to ``base + weight·add − subtract`` (the inputs left out)."""
+    if not base.strip() or not add.strip():
+        raise ValueError("Fill in both a and b (c is optional).")
+    term = vocab[base.strip()] + check_weight(weight) * vocab[add.strip()]
+    if subtract.strip():
+        term = term - vocab[subtract.strip()]
+    fig = go.Figure(neighbour_bars(vocab.nearest(term, k=k)))
+    fig.update_layout(
+        title=f"nearest words to {term.label}",
+        height=120 + 30 * k,
+        xaxis=dict(title="cosine similarity", range=[0, 1]),
+        yaxis=dict(autorange="reversed"),
+        margin=dict(l=150, r=20, t=60, b=40),
+    )
+    return fig
+
+
 def playground(
     vocab: Embeddings, base: str = "pizza", add: str = "pineapple", subtract: str = "", weight: float = 1.0, k: int = 8
 ) -> Live:
@@ -134,19 +152,6 @@ def playground(
     }
 
     def draw(base: str, weight: float, add: str, subtract: str) -> go.Figure:
-        if not base.strip() or not add.strip():
-            raise ValueError("Fill in both a and b (c is optional).")
-        term = vocab[base.strip()] + check_weight(weight) * vocab[add.strip()]
-        if subtract.strip():
-            term = term - vocab[subtract.strip()]
-        fig = go.Figure(neighbour_bars(vocab.nearest(term, k=k)))
-        fig.update_layout(
-            title=f"nearest words to {term.label}",
-            height=120 + 30 * k,
-            xaxis=dict(title="cosine similarity", range=[0, 1]),
-            yaxis=dict(autorange="reversed"),
-            margin=dict(l=150, r=20, t=60, b=40),
-        )
-        return fig
+        return playground_figure(vocab, base, add, subtract, weight, k)
 
     return Live(controls, draw, f"Any words work for a, b and c; answers come from the {len(vocab)}-word vocabulary.")

@@ -79,27 +79,34 @@ def test_live_shows_model_errors_as_a_message(helpers):
     assert "Could not load the model" in panel.message.value
 
 
-def widget_notebooks():
+def panel_cells():
     for path in sorted((ROOT / "book").glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
-        cells = [c for c in nb.cells if c.cell_type == "code" and re.search(r"\b(explore|playground|Live)\(", c.source)]
-        yield path, nb, cells
+        yield path, [c for c in nb.cells if c.cell_type == "code" and re.search(r"\b\w+_panel\(", c.source)]
 
 
-def test_every_chapter_has_a_live_widget_that_is_removed_from_the_site():
-    found = 0
-    for path, _nb, cells in widget_notebooks():
-        assert cells, f"{path.name} has no live widget"
-        for cell in cells:
-            assert "remove-cell" in cell.metadata.get("tags", []), f"{path.name}: widget cell shows in the site"
-            found += 1
-    assert found >= 4
+def test_every_chapter_has_one_live_panel_whose_code_is_hidden_on_the_site():
+    for path, cells in panel_cells():
+        assert len(cells) == 1, f"{path.name} has {len(cells)} live panels"
+        assert "remove-input" in cells[0].metadata.get("tags", []), f"{path.name}: the panel's code shows in the site"
 
 
-def test_static_pages_show_the_invitation_not_the_widget(site):
+def test_a_panel_is_html_in_the_build_and_a_widget_in_jupyterlab(monkeypatch, tmp_path):
+    import panels
+
+    monkeypatch.delenv("EMBEDDINGS_BOOK_PANELS", raising=False)
+    panel = panels.explorer_panel("cat, dog, car")
+    assert isinstance(panel.widget(), live.Live)
+    monkeypatch.setenv("EMBEDDINGS_BOOK_PANELS", str(tmp_path))
+    page = panel.to_html()
+    assert 'data-live="explorer"' in page and 'name="words"' in page and page.count("plotly-graph-div") == 2
+    assert 'role="status"' in page and "Try it live." in page
+
+
+def test_static_pages_show_a_panel_not_a_widget(site):
     for page in toc_pages():
         html = (site / page).read_text()
-        assert "Try it live." in html, page
+        assert html.count("data-live=") == 1 and "Try it live." in html, page
         for dead in ("VBox(", "HBox(", "Text(value=", "FloatSlider(", "widget-view+json", "widget-state+json"):
             assert dead not in html, f"{page} contains {dead}"
 

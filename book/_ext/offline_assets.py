@@ -3,7 +3,8 @@
 * copies ``plotly.min.js`` from the installed ``plotly`` package into ``_static/`` and loads it once
   on every page (figures are emitted with ``include_plotlyjs=False``);
 * writes the book's light and dark plotly templates (``helpers.TEMPLATES``) to ``book-templates.js``
-  and serves ``book/_static/book-figures.js``, which applies them and fits figures to the screen;
+  and copies the book's own ``book/_static/`` files (``book-figures.js`` applies the templates and fits
+  figures to the screen; the live panels' scripts are added by ``live_panels``);
 * removes the duplicate inline scripts JB1 adds (a console error otherwise) and unrendered widget state;
 * warns (an error under ``-W``) when any page would load a script or stylesheet from another site.
 """
@@ -51,7 +52,8 @@ def _copy_assets(app: Sphinx) -> None:
     static.mkdir(parents=True, exist_ok=True)
     copy_asset_file(str(_plotly_js()), str(static / PLOTLY_JS))
     (static / SCRIPTS[0]).write_text(_templates_js(), encoding="utf-8")
-    copy_asset_file(str(BOOK / "_static" / SCRIPTS[1]), str(static / SCRIPTS[1]))
+    for own in sorted((BOOK / "_static").iterdir()):  # the book's own scripts and styles
+        copy_asset_file(str(own), str(static / own.name))
 
 
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"

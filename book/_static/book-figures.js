@@ -305,5 +305,5 @@
 
   const drawAll = () => Promise.all(Array.from(pending.keys()).map(drawPending));
   window.addEventListener("beforeprint", drawAll);
-  window.bookFigures = { drawAll, drawn: () => drawn.size, pending: () => pending.size };
+  window.bookFigures = { drawAll, drawNow: drawPending, drawn: () => drawn.size, pending: () => pending.size };
 })();

@@ -1,0 +1,160 @@
+"""Sphinx extension: everything the live panels need, served from the site's own ``_static/live/``.
+
+* before notebooks run: tells their kernels where to write panel data (``EMBEDDINGS_BOOK_PANELS``, next
+  to the execution cache) and re-runs a notebook whose panel data has gone missing;
+* when the build starts: exports the browser model (``browser_model.export()``, cached on disk) and
+  copies it, transformers.js and onnxruntime's WebAssembly from ``node_modules`` into ``_static/live/``,
+  gzipping the large files (the browser unpacks them);
+* when it ends: copies the panel data and writes ``live/manifest.js``, the sizes each button states.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from sphinx.application import Sphinx
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parent.parent.parent
+BOOK = ROOT / "book"
+NODE = ROOT / "node_modules"
+RUNTIME = {  # what the browser loads from npm packages, by name in _static/live/
+    "transformers.min.js": NODE / "@huggingface" / "transformers" / "dist" / "transformers.min.js",
+    "ort-wasm-simd-threaded.asyncify.mjs": NODE / "onnxruntime-web" / "dist" / "ort-wasm-simd-threaded.asyncify.mjs",
+    "ort-wasm-simd-threaded.asyncify.wasm": NODE / "onnxruntime-web" / "dist" / "ort-wasm-simd-threaded.asyncify.wasm",
+}
+GZIP_FROM = 200_000  # bytes: larger files are served gzipped
+PANEL_DATA = {"vocabulary": "vectors", "search": "deep-learning", "images": "human-experience"}  # data: chapter
+SCRIPTS = ["live/manifest.js", "book-live.js", "book-live-panels.js"]
+
+
+def _panels_dir(app: Sphinx) -> Path:
+    return Path(app.outdir).parent / ".panels"
+
+
+def _heal_missing_panel_data(app: Sphinx, env, docnames: list[str]) -> None:
+    """A chapter whose panel data is missing runs again, even when its notebook is in the execution cache."""
+    config = getattr(env, "mystnb_config", None)
+    if config is None or not config.execution_cache_path:
+        return
+    missing = [chapter for name, chapter in PANEL_DATA.items() if not (_panels_dir(app) / f"{name}.json").exists()]
+    if not missing:
+        return
+    from jupyter_cache import get_cache
+
+    cache = get_cache(config.execution_cache_path)
+    for record in cache.list_cache_records():
+        if Path(record.uri).stem in missing:
+            cache.remove_cache_record(record.pk)
+    for chapter in missing:
+        docname = f"book/{chapter}"
+        if docname in env.found_docs and docname not in docnames:
+            docnames.append(docname)
+
+
+def _gzipped(source: Path, target: Path) -> None:
+    """``target`` + ".gz", reusing a copy made from the same source before (kept beside the export cache)."""
+    sys.path.insert(0, str(BOOK))
+    import cache
+
+    key = f"{source.name}-{source.stat().st_size}-{int(source.stat().st_mtime)}.gz"
+    kept = cache.CACHE_DIR / "onnx" / "gz" / key
+    if not kept.exists():
+        cache.write_bytes(kept, gzip.compress(source.read_bytes(), compresslevel=9, mtime=0))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(kept, target.with_name(target.name + ".gz"))
+
+
+def _publish(source: Path, live: Path, name: str, files: dict) -> None:
+    """Copy one file into _static/live/<name>, gzipped if large; note its sizes for the manifest."""
+    size = source.stat().st_size
+    target = live / name
+    gz = size > GZIP_FROM and source.suffix not in (".js", ".mjs")  # scripts are imported as they are
+    if gz:
+        _gzipped(source, target)
+        sent = (target.with_name(target.name + ".gz")).stat().st_size
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        sent = size
+    kind = {".json": "application/json", ".wasm": "application/wasm", ".onnx": "application/octet-stream"}
+    files[name] = {
+        "size": size,
+        "sent": sent,
+        "gz": size > GZIP_FROM,
+        "type": kind.get(source.suffix, "text/javascript"),
+    }
+
+
+def _copy_runtime(app: Sphinx) -> None:
+    if app.builder.format != "html":
+        return
+    missing = [str(path.relative_to(ROOT)) for path in RUNTIME.values() if not path.exists()]
+    if missing:
+        raise RuntimeError(f"{', '.join(missing)} missing: run `make install` (npm ci) before building the book")
+    sys.path.insert(0, str(BOOK))
+    import browser_model
+
+    live = Path(app.outdir) / "_static" / "live"
+    files: dict = {}
+    for name, source in RUNTIME.items():
+        _publish(source, live, name, files)
+    model = browser_model.export()
+    for source in sorted(p for p in model.rglob("*") if p.is_file()):
+        _publish(source, live, f"models/{browser_model.MODEL_NAME}/{source.relative_to(model).as_posix()}", files)
+    app.live_files = files  # the manifest is written again once the panel data exists
+    _write_manifest(app, files, {})
+
+
+def _write_manifest(app: Sphinx, files: dict, panels: dict) -> None:
+    sys.path.insert(0, str(BOOK))
+    import browser_model
+
+    tokenizer = [n for n in files if n.endswith(("tokenizer.json", "tokenizer_config.json", "config.json"))]
+    manifest = {
+        "model": browser_model.MODEL_NAME,
+        "runtime": {"mjs": "ort-wasm-simd-threaded.asyncify.mjs", "wasm": "ort-wasm-simd-threaded.asyncify.wasm"},
+        "files": files,
+        "bytes": {
+            "model": sum(f["sent"] for f in files.values()),  # everything a panel fetches to run the model
+            "tokenizer": sum(files[n]["sent"] for n in tokenizer) + files["transformers.min.js"]["sent"],
+            "panels": panels,
+        },
+    }
+    path = Path(app.outdir) / "_static" / "live" / "manifest.js"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"window.bookLiveManifest = {json.dumps(manifest, separators=(',', ':'))};\n", encoding="utf-8")
+
+
+def _copy_panel_data(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    target = Path(app.outdir) / "_static" / "live" / "panels"
+    target.mkdir(parents=True, exist_ok=True)
+    panels = {}
+    for name in PANEL_DATA:
+        parts = [_panels_dir(app) / f"{name}{suffix}" for suffix in (".json", ".bin")]
+        if not all(p.exists() for p in parts):
+            logger.warning(f"live panel data {name!r} was not written; delete _build and build again", type="live")
+            continue
+        for part in parts:
+            shutil.copyfile(part, target / part.name)
+        panels[name] = sum(p.stat().st_size for p in parts)
+    _write_manifest(app, getattr(app, "live_files", {}), panels)
+
+
+def setup(app: Sphinx) -> dict:
+    os.environ["EMBEDDINGS_BOOK_PANELS"] = str(_panels_dir(app))  # the kernels inherit it
+    for offset, script in enumerate(SCRIPTS, start=10):
+        app.add_js_file(script, priority=400 + offset)
+    app.add_css_file("book-live.css")
+    app.connect("env-before-read-docs", _heal_missing_panel_data, priority=850)
+    app.connect("builder-inited", _copy_runtime)
+    app.connect("build-finished", _copy_panel_data)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

@@ -1,0 +1,295 @@
+/* The five kinds of live panel: what each checks, computes and draws (see book-live.js for the frame).
+ * Each kind: bytes(manifest, panel) for its button, check(inputs) -> values or a ReaderError (before
+ * anything downloads), run(values, panel, api) -> an optional note for the status line.
+ */
+(function () {
+  "use strict";
+  const book = window.embeddingsBook;
+  if (!book) return;
+  const { ReaderError, draw } = book;
+  const MAX_CHARS = 2000;
+  const MAX_ENTRY = 200;
+  const MAX_WORDS = 60;
+  const RTL = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]/;
+  const MEANINGFUL = /[\p{L}\p{N}]/u;
+  const COLORS = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#EECA3B", "#9D755D", "#FF9DA6", "#BAB0AC"];
+  const RTL_NOTE = "Right-to-left text works, though this model learned mostly from English: expect rough answers.";
+
+  const modelBytes = (m) => m.bytes.model || 0;
+  const dataBytes = (m, panel) => (panel.dataset.panelData && m.bytes.panels && m.bytes.panels[panel.dataset.panelData]) || 0;
+  const round = (x, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+
+  /* One text from a box: not empty, not huge, not only emoji or punctuation. */
+  function checkText(text, what) {
+    text = String(text || "").trim();
+    if (!text) throw new ReaderError(`Type ${what}.`);
+    if (text.length > MAX_CHARS) {
+      throw new ReaderError(`That is ${text.length.toLocaleString("en")} characters; keep it under ${MAX_CHARS.toLocaleString("en")} (the model reads at most 256 word pieces anyway).`);
+    }
+    if (!MEANINGFUL.test(text)) {
+      throw new ReaderError(`“${text.slice(0, 20)}” has no letters or digits: the model reads emoji and symbols as [UNK], an unknown piece, so there is nothing to compare.`);
+    }
+    return text;
+  }
+
+  function notes(texts) {
+    const out = [];
+    if (texts.some((t) => RTL.test(t))) out.push(RTL_NOTE);
+    if (texts.some((t) => t.split(/\s+/).length > 180)) out.push("Long text: the model reads only its first 256 word pieces.");
+    return out.join(" ") || null;
+  }
+
+  function dot(a, b, offset = 0) {
+    let s = 0;
+    for (let i = 0; i < a.length; i++) s += a[i] * b[offset + i];
+    return s;
+  }
+
+  function topK(query, matrix, rows, k, skip = () => false) {
+    const width = query.length;
+    const norm = Math.sqrt(dot(query, query)) || 1;
+    const scores = [];
+    for (let r = 0; r < rows; r++) {
+      if (skip(r)) continue;
+      const v = matrix.subarray(r * width, (r + 1) * width);
+      scores.push([r, dot(query, v) / norm / (Math.sqrt(dot(v, v)) || 1)]);
+    }
+    return scores.sort((a, b) => b[1] - a[1]).slice(0, k);
+  }
+
+  /* PCA of a few vectors, exactly: eigenvectors of the centred Gram matrix (Jacobi rotations), with
+     helpers.pca_map's sign rule (the largest score of each axis is positive). */
+  function pca(vectors, dims) {
+    const n = vectors.length;
+    const d = vectors[0].length;
+    const mean = new Float64Array(d);
+    vectors.forEach((v) => v.forEach((x, j) => (mean[j] += x / n)));
+    const centred = vectors.map((v) => Float64Array.from(v, (x, j) => x - mean[j]));
+    const a = centred.map((u) => centred.map((v) => dot(u, v)));
+    const e = a.map((_, i) => a.map((_, j) => (i === j ? 1 : 0)));
+    for (let sweep = 0; sweep < 60; sweep++) {
+      let off = 0;
+      for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p][q] ** 2;
+      if (off < 1e-18) break;
+      for (let p = 0; p < n; p++) {
+        for (let q = p + 1; q < n; q++) {
+          if (Math.abs(a[p][q]) < 1e-15) continue;
+          const theta = (a[q][q] - a[p][p]) / (2 * a[p][q]);
+          const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+          const c = 1 / Math.sqrt(t * t + 1);
+          const s = t * c;
+          for (let k = 0; k < n; k++) {
+            const akp = a[k][p], akq = a[k][q];
+            a[k][p] = c * akp - s * akq;
+            a[k][q] = s * akp + c * akq;
+          }
+          for (let k = 0; k < n; k++) {
+            const apk = a[p][k], aqk = a[q][k];
+            a[p][k] = c * apk - s * aqk;
+            a[q][k] = s * apk + c * aqk;
+          }
+          for (let k = 0; k < n; k++) {
+            const ekp = e[k][p], ekq = e[k][q];
+            e[k][p] = c * ekp - s * ekq;
+            e[k][q] = s * ekp + c * ekq;
+          }
+        }
+      }
+    }
+    const order = a.map((row, i) => [row[i], i]).sort((x, y) => y[0] - x[0]).slice(0, dims);
+    const coords = Array.from({ length: n }, () => new Array(dims).fill(0));
+    order.forEach(([value, col], axis) => {
+      const scale = Math.sqrt(Math.max(value, 0));
+      let best = 0;
+      for (let i = 0; i < n; i++) if (Math.abs(e[i][col]) > Math.abs(e[best][col])) best = i;
+      const sign = e[best][col] < 0 ? -1 : 1;
+      for (let i = 0; i < n; i++) coords[i][axis] = round(sign * e[i][col] * scale);
+    });
+    return coords;
+  }
+
+  const blank = { showticklabels: false, title: { text: "" }, zeroline: false };
+
+  const kinds = {
+    explorer: {
+      bytes: modelBytes,
+      check(inputs) {
+        const words = [...new Set(String(inputs.words || "").split(/[,\n]/).map((w) => w.trim()).filter(Boolean))];
+        if (words.length < 2) throw new ReaderError("Type at least 2 words or phrases, separated by commas.");
+        if (words.length > MAX_WORDS) throw new ReaderError(`That is ${words.length} entries; this explorer draws up to ${MAX_WORDS} at a time.`);
+        words.forEach((w, i) => {
+          if (w.length > MAX_ENTRY) throw new ReaderError(`Entry ${i + 1} is ${w.length.toLocaleString("en")} characters long; keep each word or phrase under ${MAX_ENTRY} (separate them with commas).`);
+          checkText(w, "a word");
+        });
+        return { words, dims: Number(inputs.dims) === 3 ? 3 : 2 };
+      },
+      async run({ words, dims }, panel, api) {
+        const vectors = await api.embed(words);
+        const xyz = pca(vectors, dims);
+        const [map, heat] = panel.querySelectorAll(".plotly-graph-div");
+        const title = { text: `${words.length} texts, PCA to ${dims}-D (computed in your browser)` };
+        const common = { mode: "markers+text", text: words, textposition: "top center", hovertemplate: "<b>%{text}</b><extra></extra>",
+                         marker: { color: COLORS[0], size: dims === 3 ? 6 : 9 }, textfont: { size: 11 }, showlegend: false };
+        const trace = dims === 3
+          ? Object.assign({ type: "scatter3d", x: xyz.map((p) => p[0]), y: xyz.map((p) => p[1]), z: xyz.map((p) => p[2]) }, common)
+          : Object.assign({ type: "scatter", x: xyz.map((p) => p[0]), y: xyz.map((p) => p[1]), cliponaxis: false }, common);
+        const layout = dims === 3
+          ? { title, height: 480, margin: { l: 0, r: 0, t: 60, b: 0 }, scene: { xaxis: blank, yaxis: blank, zaxis: blank, aspectmode: "cube" } }
+          : { title, height: 480, xaxis: blank, yaxis: Object.assign({ scaleanchor: "x" }, blank) };
+        await draw(map, [trace], layout);
+        const z = vectors.map((u) => vectors.map((v) => round(dot(u, v), 2)));
+        const side = Math.min(Math.max(360, 28 * words.length + 160), 900);
+        await draw(heat, [{ type: "heatmap", z, text: z, x: words, y: words, texttemplate: "%{text:.2f}", textfont: { size: 10 },
+                            zmin: Math.min(0, ...z.flat()), zmax: 1, colorbar: { title: { text: "cosine" } },
+                            hovertemplate: "%{y} · %{x}<br>cosine %{z:.3f}<extra></extra>" }],
+                   { title: { text: "Cosine similarity" }, height: side, yaxis: { autorange: "reversed" }, xaxis: { tickangle: -40 } });
+        return notes(words);
+      },
+    },
+
+    playground: {
+      bytes: (m, panel) => modelBytes(m) + dataBytes(m, panel),
+      check(inputs) {
+        const a = checkText(inputs.a, "a word in a");
+        const b = checkText(inputs.b, "a word in b");
+        const c = String(inputs.c || "").trim() ? checkText(inputs.c, "a word in c") : "";
+        [a, b, c].forEach((t) => { if (t.length > MAX_ENTRY) throw new ReaderError(`Keep a, b and c under ${MAX_ENTRY} characters each.`); });
+        const w = Number(inputs.w);
+        if (!Number.isFinite(w)) throw new ReaderError("The weight must be a number.");
+        return { a, b, c, w };
+      },
+      async run({ a, b, c, w }, panel, api) {
+        const data = await api.loadPanelData(panel.dataset.panelData);
+        const words = data.meta.words;
+        const [va, vb, vc] = await api.embed(c ? [a, b, c] : [a, b]);
+        const query = va.map((x, i) => x + w * vb[i] - (vc ? vc[i] : 0));
+        const inputs = new Set([a, b, c].filter(Boolean));
+        const hits = topK(query, data.vectors, words.length, data.meta.k || 8, (r) => inputs.has(words[r]));
+        const label = `${a} + ${w}·${b}` + (c ? ` − ${c}` : "");
+        const [div] = panel.querySelectorAll(".plotly-graph-div");
+        await draw(div, [{ type: "bar", orientation: "h", x: hits.map((h) => round(h[1])), y: hits.map((h) => words[h[0]]),
+                           text: hits.map((h) => h[1].toFixed(2)), textposition: "inside", marker: { color: COLORS[0] },
+                           hovertemplate: "%{y}: cosine %{x:.3f}<extra></extra>", showlegend: false }],
+                   { title: { text: `nearest words to ${label}` }, height: 120 + 30 * hits.length,
+                     xaxis: { title: { text: "cosine similarity" }, range: [0, 1] }, yaxis: { autorange: "reversed" },
+                     margin: { l: 150, r: 20, t: 60, b: 40 } });
+        return notes([a, b, c]);
+      },
+    },
+
+    search: {
+      bytes: (m, panel) => modelBytes(m) + dataBytes(m, panel),
+      check: (inputs) => ({ query: checkText(inputs.query, "a question or a few keywords") }),
+      async run({ query }, panel, api) {
+        const data = await api.loadPanelData(panel.dataset.panelData);
+        const { ids, passages, keywords } = data.meta;
+        const [q] = await api.embed([query]);
+        const byMeaning = topK(q, data.vectors, ids.length, 3);
+        const byKeywords = keywordSearch(query, keywords, 3);
+        const [div] = panel.querySelectorAll(".plotly-graph-div");
+        const bars = (hits, axis) => ({
+          type: "bar", orientation: "h", x: hits.map((h) => round(h[1])), y: hits.map((h) => `${ids[h[0]]}  `),
+          text: hits.map((h) => passages[h[0]].slice(0, 60) + "…"), hovertext: hits.map((h) => passages[h[0]]),
+          textposition: "inside", insidetextanchor: "start", textfont: { size: 11 }, marker: { color: "#b8b8b8" },
+          hovertemplate: "%{hovertext}<extra>%{x:.2f}</extra>", showlegend: false, xaxis: `x${axis}`, yaxis: `y${axis}`,
+        });
+        const layout = JSON.parse(JSON.stringify(div.layout || {}));
+        delete layout.template;
+        layout.title = { text: query.length > 80 ? query.slice(0, 79) + "…" : query };
+        await draw(div, [bars(byMeaning, ""), bars(byKeywords, "2")], layout);
+        const none = byKeywords.length ? null : "No passage shares a keyword with it.";
+        return [none, notes([query])].filter(Boolean).join(" ") || null;
+      },
+    },
+
+    images: {
+      bytes: (m, panel) => modelBytes(m) + dataBytes(m, panel),
+      check: (inputs) => ({ sentence: checkText(inputs.sentence, "a sentence that describes a digit") }),
+      async run({ sentence }, panel, api) {
+        const data = await api.loadPanelData(panel.dataset.panelData);
+        const [q] = await api.embed([sentence]);
+        const count = data.vectorsShape[0];
+        const best = topK(q, data.vectors, count, 8);
+        const row = [];
+        for (let y = 0; y < 8; y++) {
+          const line = [];
+          best.forEach(([i], k) => {
+            if (k) line.push(null);
+            for (let x = 0; x < 8; x++) line.push(data.pixels[i * 64 + y * 8 + x]);
+          });
+          row.push(line);
+        }
+        const [div] = panel.querySelectorAll(".plotly-graph-div");
+        const layout = JSON.parse(JSON.stringify(div.layout || {}));
+        delete layout.template;
+        const quoted = sentence.length > 60 ? sentence.slice(0, 59) + "…" : sentence;
+        layout.title = { text: `The 8 held-out images closest to “${quoted}”` };
+        layout.yaxis = Object.assign(layout.yaxis || {}, { tickvals: [], ticktext: [] });
+        const ink = [[0, "#ffffff"], [1, "#000000"]]; // white paper, black ink: as the chapter's figure (gray_r)
+        await draw(div, [{ type: "heatmap", z: row, zmin: 0, zmax: 16, colorscale: ink, showscale: false, hoverinfo: "skip" }], layout);
+        const digits = best.map(([i]) => data.meta.labels[i]);
+        return [`The images show ${digits.join(", ")}.`, notes([sentence])].filter(Boolean).join(" ");
+      },
+    },
+
+    tokens: {
+      tokenizerOnly: true,
+      bytes: (m) => m.bytes.tokenizer || 0,
+      check(inputs) {
+        const text = String(inputs.text || "").trim();
+        if (!text) throw new ReaderError("Type a word or a sentence.");
+        if (text.length > MAX_CHARS) throw new ReaderError(`That is ${text.length.toLocaleString("en")} characters; the panel shows the pieces of up to 300.`);
+        return { text: text.slice(0, 300) };
+      },
+      async run({ text }, panel, api) {
+        const tokenizer = await api.loadTokenizer();
+        const tokens = tokenizer.tokenize(text, { add_special_tokens: true }).slice(0, 256);
+        const ids = tokenizer.encode(text).slice(0, 256);
+        const kind = (t) => (t === "[CLS]" || t === "[SEP]" ? 9 : t === "[UNK]" ? 3 : t.startsWith("##") ? 1 : 0);
+        const [div] = panel.querySelectorAll(".plotly-graph-div");
+        const perRow = Math.max(4, Math.min(12, Math.floor(((div.clientWidth || 600) - 40) / 60)));
+        const rows = Math.ceil(tokens.length / perRow);
+        const xs = tokens.map((_, i) => i % perRow);
+        const ys = tokens.map((_, i) => -2.2 * Math.floor(i / perRow));
+        const layout = JSON.parse(JSON.stringify(div.layout || {}));
+        delete layout.template;
+        layout.title = { text: `Your text → ${tokens.length} tokens` };
+        layout.height = 170 + 90 * rows;
+        layout.xaxis = Object.assign(layout.xaxis || {}, { range: [-0.7, perRow - 0.3] });
+        layout.yaxis = Object.assign(layout.yaxis || {}, { range: [-2.2 * (rows - 1) - 1.4, 0.7] });
+        div.parentElement.style.height = layout.height + "px";
+        await draw(div, [
+          { type: "scatter", x: xs, y: ys, mode: "markers+text", text: tokens, textposition: "middle center",
+            textfont: { size: 12, color: "white" }, marker: { symbol: "square", size: 52, color: tokens.map((t) => COLORS[kind(t)]) },
+            customdata: ids, hovertemplate: "%{text}<br>id %{customdata}<extra></extra>", showlegend: false },
+          { type: "scatter", x: xs, y: ys.map((y) => y - 0.9), mode: "text", text: ids.map(String), textfont: { size: 10 },
+            hoverinfo: "skip", showlegend: false },
+        ], layout);
+        const unknown = tokens.filter((t) => t === "[UNK]").length;
+        return unknown ? `${unknown} piece${unknown > 1 ? "s are" : " is"} [UNK]: characters the vocabulary does not have, which the model cannot see.` : null;
+      },
+    },
+  };
+
+  /* Keyword ranking as the chapter's TfidfVectorizer does it: lowercase words, English stop words out,
+     1 + log(count), times idf, length 1, dot product with each passage's row. */
+  function keywordSearch(query, keywords, k) {
+    const stop = new Set(keywords.stop_words);
+    const counts = new Map();
+    for (const m of query.toLowerCase().matchAll(/[\p{L}\p{N}_](?:[\p{L}\p{N}_-]*[\p{L}\p{N}_])?/gu)) {
+      const term = keywords.terms[m[0]];
+      if (term === undefined || stop.has(m[0])) continue;
+      counts.set(term, (counts.get(term) || 0) + 1);
+    }
+    const weights = new Map([...counts].map(([t, c]) => [t, (1 + Math.log(c)) * keywords.idf[t]]));
+    const norm = Math.sqrt([...weights.values()].reduce((s, w) => s + w * w, 0)) || 1;
+    const scores = keywords.passage_terms.map((row, r) => {
+      let s = 0;
+      for (const [t, w] of weights) s += (row[t] || 0) * w;
+      return [r, s / norm];
+    });
+    return scores.filter((s) => s[1] > 0).sort((a, b) => b[1] - a[1]).slice(0, k);
+  }
+
+  Object.assign(window.bookLiveKinds, kinds);
+})();

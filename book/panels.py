@@ -1,0 +1,249 @@
+"""Live panels: the reader's own words on the static site, and the same panels as widgets in JupyterLab.
+
+Each chapter ends its "Try it live" paragraph with one call, e.g. ``explorer_panel()``. What it shows
+depends on where the notebook runs:
+
+* building the site (the build sets ``EMBEDDINGS_BOOK_PANELS``): HTML for a panel with
+  ``data-live="explorer" | "playground" | "search" | "images" | "tokens"``, holding its inputs, a button that states
+  the download size, a status line and figures drawn from precomputed vectors. ``_static/book-live.js``
+  runs the model in the browser (transformers.js) when the reader asks. The data a panel needs is written
+  next to the build by ``publish`` (float16 vectors, uint8 pixels) and fetched with the model.
+* JupyterLab or Binder: the ipywidgets of ``live.py``, which run the Python model.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+import cache
+from rendering import BookRenderer
+
+KINDS = ("explorer", "playground", "search", "images", "tokens")
+
+
+def building_site() -> Path | None:
+    """The folder the build collects panel data in, or None when running in JupyterLab."""
+    folder = os.environ.get("EMBEDDINGS_BOOK_PANELS")
+    return Path(folder) if folder else None
+
+
+def publish(name: str, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+    """Write a panel's data for the site: ``<name>.json`` (meta + array layout) and ``<name>.bin``.
+
+    Float arrays are stored as little-endian float16, integer arrays as uint8: enough for cosine
+    similarity to three decimals, at a quarter of the size. A no-op outside a site build.
+    """
+    folder = building_site()
+    if folder is None:
+        return
+    layout, chunks, offset = {}, [], 0
+    for key, array in arrays.items():
+        array = np.asarray(array)
+        stored = array.astype("<f2") if array.dtype.kind == "f" else array.astype(np.uint8)
+        if not np.all(np.isfinite(stored.astype(np.float32))):
+            raise ValueError(f"panel {name!r}: array {key!r} does not fit float16")
+        layout[key] = {
+            "dtype": "float16" if stored.dtype.kind == "f" else "uint8",
+            "shape": list(stored.shape),
+            "offset": offset,
+        }
+        chunks.append(stored.tobytes())
+        offset += len(chunks[-1])
+    cache.write_bytes(folder / f"{name}.bin", b"".join(chunks))
+    cache.write_bytes(folder / f"{name}.json", json.dumps({"meta": meta, "arrays": layout}).encode())
+
+
+def _figure_html(fig: go.Figure) -> str:
+    return BookRenderer().to_mimebundle(fig.to_dict())["text/html"]
+
+
+class Panel:
+    """A live panel: static HTML while the site is built, an ipywidget (``widget()``) in JupyterLab."""
+
+    def __init__(self, kind: str, controls: str, figures: list[go.Figure], note: str, widget: Any, data: str = ""):
+        if kind not in KINDS:
+            raise ValueError(f"unknown panel {kind!r}; choose one of {', '.join(KINDS)}")
+        self.kind, self.controls, self.figures, self.note, self.widget, self.data = (
+            kind,
+            controls,
+            figures,
+            note,
+            widget,
+            data,
+        )
+
+    def to_html(self) -> str:
+        figures = "".join(_figure_html(fig) for fig in self.figures)
+        data = f' data-panel-data="{html.escape(self.data)}"' if self.data else ""
+        return (
+            f'<section class="live-panel" data-live="{self.kind}"{data} aria-label="Try it live">'
+            f'<p class="live-note">{self.note}</p>'
+            f'<form class="live-controls" onsubmit="return false">{self.controls}</form>'
+            '<p class="live-actions"><button type="button" class="live-load" hidden></button>'
+            '<span class="live-status" role="status" aria-live="polite"></span></p>'
+            f"{figures}</section>"
+        )
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        if building_site() is not None:
+            display({"text/html": self.to_html(), "text/plain": f"<live panel: {self.kind}>"}, raw=True)
+        else:
+            display(self.widget())
+
+
+def text_input(name: str, label: str, value: str, size: int = 40, placeholder: str = "") -> str:
+    """A labelled text box: Enter applies."""
+    hint = f' placeholder="{html.escape(placeholder)}"' if placeholder else ""
+    return (
+        f'<label>{html.escape(label)} <input type="text" name="{name}" value="{html.escape(value)}" '
+        f'size="{size}" autocomplete="off" spellcheck="false"{hint}></label>'
+    )
+
+
+def buttons(name: str, options: list[tuple[str, str]], value: str) -> str:
+    """A small group of toggle buttons (2-D / 3-D)."""
+    items = "".join(
+        f'<button type="button" name="{name}" value="{v}" aria-pressed="{str(v == value).lower()}">{html.escape(t)}'
+        "</button>"
+        for t, v in options
+    )
+    return f'<span class="live-toggle" role="group" aria-label="{name}">{items}</span>'
+
+
+# --- the four panels ---------------------------------------------------------------------------------
+
+DEFAULT_WORDS = "king, queen, prince, cat, dog, wolf, pizza, bread, car, train"
+
+
+def explorer_panel(words: str = DEFAULT_WORDS) -> Panel:
+    """The intro's explorer: your words as a 2-D or 3-D PCA map and a similarity heatmap."""
+    from helpers import plot_heatmap, plot_projection
+    from live import explore, parse_words
+
+    texts = parse_words(words)
+    figures = [plot_projection(texts, method="pca", dims=2), plot_heatmap(texts)]
+    controls = text_input("words", "Words", words, size=60) + buttons("dims", [("2-D", "2"), ("3-D", "3")], "2")
+    note = (
+        "<strong>Try it live.</strong> Type words or short phrases separated by commas and press Enter. "
+        "The map is a PCA, which your browser computes exactly; UMAP and t-SNE need the notebook "
+        "(rocket button at the top, or <code>make lab</code>)."
+    )
+    return Panel("explorer", controls, figures, note, widget=lambda: explore(words))
+
+
+def playground_panel(
+    vocab: Any, base: str = "pizza", add: str = "pineapple", subtract: str = "", weight: float = 1.0, k: int = 8
+) -> Panel:
+    """The vectors chapter's playground: a + w·b − c and its nearest words in the book's vocabulary."""
+    from live import playground, playground_figure
+
+    publish("vocabulary", {"words": vocab.vocabulary, "k": k}, {"vectors": vocab.matrix})
+    controls = (
+        text_input("a", "a", base, size=14) + '<label>+ w <input type="range" name="w" min="0" max="10" step="0.25" '
+        f'value="{weight:g}"><output name="w-value">{weight:g}</output></label>'
+        + text_input("b", "· b", add, size=14)
+        + text_input("c", "− c", subtract, size=14, placeholder="optional")
+    )
+    note = (
+        f"<strong>Try it live.</strong> Any words work for a, b and c; the answers come from the book's "
+        f"{len(vocab)}-word vocabulary. Press Enter, or move the slider."
+    )
+    figure = playground_figure(vocab, base, add, subtract, weight, k)
+    return Panel(
+        "playground",
+        controls,
+        [figure],
+        note,
+        data="vocabulary",
+        widget=lambda: playground(vocab, base, add, subtract, weight, k),
+    )
+
+
+def search_panel(
+    ids: list[str],
+    passages: list[str],
+    vectors: np.ndarray,
+    keywords: dict,
+    draw: Any,
+    query: str = "how do I keep my laptop cool",
+) -> Panel:
+    """The deep-learning chapter's search box: a question against the corpus, by meaning and by keywords.
+
+    ``keywords`` describes the chapter's TF-IDF (vocabulary, idf, stop words, token pattern) so the
+    browser ranks by keywords the same way; ``draw(query)`` is the chapter's own figure for a query.
+    """
+    from live import Live
+
+    publish("search", {"ids": ids, "passages": passages, "keywords": keywords}, {"vectors": vectors})
+    note = (
+        "<strong>Try it live.</strong> Ask the corpus your own question and press Enter: the model's "
+        "three best passages on the left, the keyword search's on the right."
+    )
+
+    def widget() -> Live:
+        import ipywidgets as widgets
+
+        box = widgets.Text(
+            value=query, description="Query", continuous_update=False, layout=widgets.Layout(width="70%")
+        )
+        return Live({"query": box}, draw)
+
+    return Panel("search", text_input("query", "Question", query, size=50), [draw(query)], note, widget, data="search")
+
+
+def images_panel(
+    vectors: np.ndarray, pixels: np.ndarray, labels: np.ndarray, draw: Any, sentence: str = "a handwritten six"
+) -> Panel:
+    """The human-experience chapter's image search: a sentence against the held-out digit images."""
+    from live import Live
+
+    publish("images", {"labels": [int(x) for x in labels]}, {"vectors": vectors, "pixels": pixels})
+    note = (
+        "<strong>Try it live.</strong> Describe a digit in your own words and press Enter: the eight "
+        "held-out images closest to your sentence appear."
+    )
+
+    def widget() -> Live:
+        import ipywidgets as widgets
+
+        box = widgets.Text(
+            value=sentence, description="Sentence", continuous_update=False, layout=widgets.Layout(width="60%")
+        )
+        return Live({"sentence": box}, draw)
+
+    return Panel(
+        "images", text_input("sentence", "Sentence", sentence, size=40), [draw(sentence)], note, widget, data="images"
+    )
+
+
+def tokens_panel(text: str = "Embeddings are surprisingly fun") -> Panel:
+    """Inside the model: your own text in the model's word pieces (only the tokenizer runs)."""
+    from inside import plot_tokens
+    from live import Live
+
+    def draw(text: str) -> go.Figure:
+        if not text.strip():
+            raise ValueError("Type a word or a sentence.")
+        return plot_tokens([text.strip()[:300]], title="Your text")
+
+    note = (
+        "<strong>Try it live.</strong> Type any text and press Enter to see the pieces the model reads "
+        "(this needs only the tokenizer, not the whole model)."
+    )
+
+    def widget() -> Live:
+        import ipywidgets as widgets
+
+        box = widgets.Text(value=text, description="Text", continuous_update=False, layout=widgets.Layout(width="70%"))
+        return Live({"text": box}, draw)
+
+    return Panel("tokens", text_input("text", "Text", text, size=50), [draw(text)], note, widget)

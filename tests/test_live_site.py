@@ -1,0 +1,224 @@
+"""The live panels of the static site in real Chromium: the model in the browser, the reader's own words."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from browser import chromium, goto_drawn, serve
+
+PANELS = {  # page: (kind, the field to type into, the reader's own text)
+    "intro": ("explorer", "words", "lighthouse, harbour, sailor, ocean, desert, camel, cactus"),
+    "vectors": ("playground", "a", "coffee"),
+    "deep-learning": ("search", "query", "what should I feed a puppy"),
+    "human-experience": ("images", "sentence", "the number eight"),
+    "inside": ("tokens", "text", "Supercalifragilisticexpialidocious!"),
+}
+BAD = {
+    "empty": "",
+    "only commas": " , , ,",
+    "500 words": " ".join(["word"] * 500),
+    "10,000 characters": "x" * 10_000,
+    "emoji only": "😀🎉",
+    "right-to-left": "مرحبا بالعالم, שלום עולם",
+}
+# Written for this test, in several scripts.
+TEXTS = [
+    "king",
+    "naïve café ☕",
+    "Привет, как дела?",
+    "東京タワーの夜景",
+    "مرحبا بالعالم",
+    "שלום עולם",
+    "The bat flew out of the cave at dusk.",
+    "¿Dónde está la biblioteca?",
+    "नमस्ते दुनिया",
+    "🎉",
+]
+STATUS = ".live-status"
+FIGURE_DATA = "el => JSON.stringify(Array.from(el.querySelectorAll('.plotly-graph-div')).map(d => d.data))"
+
+
+@pytest.fixture(scope="module")
+def browser_at(site):
+    with serve(site) as base, chromium() as browser:
+        yield browser, base
+
+
+class Page:
+    """One page with its console errors, page errors and requests recorded."""
+
+    def __init__(self, browser, base: str, name: str, init_script: str | None = None):
+        self.page = browser.new_page(viewport={"width": 1280, "height": 900})
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        if init_script:
+            self.page.add_init_script(init_script)
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.base = base
+        goto_drawn(self.page, f"{base}/book/{name}.html")
+        self.panel = self.page.locator("[data-live]")
+
+    def status(self) -> str:
+        return self.panel.locator(STATUS).inner_text()
+
+    def apply(self, field: str, text: str) -> str:
+        """Type into a field, press Enter, wait for the panel's answer; the status line."""
+        before = self.page.evaluate("() => window.__seen = (window.__seen || 0) + 1")
+        self.page.evaluate(
+            "n => { const s = document.querySelector('.live-status'); s.dataset.seen = n; s.textContent = ''; }", before
+        )
+        box = self.panel.locator(f'input[name="{field}"]')
+        box.fill(text)
+        box.press("Enter")
+        self.page.wait_for_function(
+            "() => { const s = document.querySelector('.live-status').textContent;"
+            " return s && !/^(Working|Downloading)/.test(s); }",
+            timeout=60000,
+        )
+        return self.status()
+
+
+@pytest.fixture(scope="module")
+def loaded(browser_at):
+    """Each chapter's page with its panel's model loaded by the button, as a reader would."""
+    browser, base = browser_at
+    pages = {}
+    for name in PANELS:
+        page = Page(browser, base, name)
+        outside = [u for u in page.requests if "/_static/live/" in u and "/live/manifest.js" not in u]
+        assert outside == [], f"{name} fetched {outside} before the reader asked"
+        button = page.panel.locator(".live-load")
+        assert "MB, once" in button.inner_text()
+        button.click()
+        page.page.wait_for_function(
+            "() => /^(Updated|Right)/.test(document.querySelector('.live-status').textContent)", timeout=60000
+        )
+        pages[name] = page
+    yield pages
+    for page in pages.values():
+        page.page.close()
+
+
+def test_the_button_states_the_download_and_it_stays_under_35_mb(loaded):
+    for name, page in loaded.items():
+        text = page.panel.locator(".live-load").inner_text() if page.panel.locator(".live-load").is_visible() else ""
+        received = page.page.evaluate("window.embeddingsBook.bytesReceived")
+        assert received <= 35e6, f"{name}: {received / 1e6:.1f} MB fetched"
+        assert not text, "the button goes away once the model is there"
+
+
+def test_embed_in_the_browser_matches_python(loaded, helpers):
+    page = loaded["intro"].page
+    rows = page.evaluate("async texts => (await window.embeddingsBook.embed(texts)).map(r => Array.from(r))", TEXTS)
+    browser_vectors = np.array(rows, dtype=np.float32)
+    assert browser_vectors.shape == (len(TEXTS), 384)
+    np.testing.assert_allclose(np.linalg.norm(browser_vectors, axis=1), 1, atol=1e-4)
+    cosines = np.sum(browser_vectors * helpers.embed(TEXTS), axis=1)
+    assert cosines.min() >= 0.98 and cosines.mean() >= 0.99, dict(zip(TEXTS, cosines.round(4)))
+
+
+@pytest.mark.parametrize("name", PANELS)
+def test_typing_your_own_words_changes_the_figure(loaded, name, tmp_path_factory):
+    page = loaded[name]
+    kind, field, text = PANELS[name]
+    assert page.panel.get_attribute("data-live") == kind
+    before = page.panel.evaluate(FIGURE_DATA)
+    status = page.apply(field, text)
+    assert not page.panel.locator(".live-error").count(), status
+    assert page.panel.evaluate(FIGURE_DATA) != before, f"{kind}: the figure did not change"
+    assert page.errors == [], page.errors
+    page.panel.scroll_into_view_if_needed()
+    page.panel.screenshot(path=str(tmp_path_factory.mktemp("panels") / f"{kind}.png"))
+
+
+def test_the_explorer_switches_to_3d(loaded):
+    page = loaded["intro"]
+    page.panel.locator('button[value="3"]').click()
+    page.page.wait_for_function(
+        "() => document.querySelector('[data-live] .plotly-graph-div').data[0].type === 'scatter3d'", timeout=30000
+    )
+    assert page.errors == []
+
+
+def test_the_search_panel_ranks_as_the_chapter_does(browser_at):
+    """The panel's first figure comes from Python; pressing the button runs the same query in the browser."""
+    browser, base = browser_at
+    page = Page(browser, base, "deep-learning")
+    ranking = "el => JSON.stringify(el.querySelector('.plotly-graph-div').data.map(t => Array.from(t.y)))"
+    python_ranking = page.panel.evaluate(ranking)
+    page.panel.locator(".live-load").click()
+    page.page.wait_for_function(
+        "() => /^Updated/.test(document.querySelector('.live-status').textContent)", timeout=60000
+    )
+    assert page.panel.evaluate(ranking) == python_ranking  # by meaning and by keywords
+    page.page.close()
+
+
+@pytest.mark.parametrize("bad", BAD)
+@pytest.mark.parametrize("name", PANELS)
+def test_bad_input_gets_one_line_and_no_console_error(loaded, name, bad):
+    page = loaded[name]
+    _, field, _ = PANELS[name]
+    status = page.apply(field, BAD[bad])
+    assert status and "\n" not in status and len(status) < 300, status
+    assert "Traceback" not in status and "undefined" not in status and "Something went wrong" not in status, status
+    assert page.errors == [], page.errors
+
+
+def test_later_pages_reuse_what_the_browser_cached(browser_at):
+    browser, base = browser_at
+    context = browser.new_context()
+    first = context.new_page()
+    goto_drawn(first, f"{base}/book/intro.html")
+    first.locator(".live-load").click()
+    first.wait_for_function("() => window.embeddingsBook.readySeconds", timeout=60000)
+    second = context.new_page()
+    goto_drawn(second, f"{base}/book/inside.html")
+    second.goto(f"{base}/book/vectors.html")
+    goto_drawn(second, f"{base}/book/vectors.html")
+    second.locator(".live-load").click()
+    second.wait_for_function("() => window.embeddingsBook.readySeconds", timeout=60000)
+    assert second.evaluate("window.embeddingsBook.bytesReceived") < 3e6  # the page's own data, not the model
+    context.close()
+
+
+def test_no_webassembly_or_a_failed_download_gets_a_message_and_the_figures_stay(browser_at):
+    browser, base = browser_at
+    no_wasm = Page(browser, base, "intro", init_script="delete window.WebAssembly;")
+    assert "WebAssembly" in no_wasm.status()
+    no_wasm.panel.locator(".live-load").click()
+    assert "WebAssembly" in no_wasm.status()
+    assert no_wasm.page.evaluate("document.querySelectorAll('[data-live] .plotly-graph-div')[0].data.length") > 0
+    no_wasm.page.close()
+
+    failing = Page(browser, base, "vectors")
+    failing.page.route("**/model_quantized.onnx.gz", lambda route: route.abort())
+    failing.panel.locator(".live-load").click()
+    failing.page.wait_for_selector(".live-status.live-error", timeout=60000)
+    assert "could not load" in failing.status()
+    assert failing.page.evaluate("document.querySelector('[data-live] .plotly-graph-div').data.length") > 0
+    failing.page.close()
+
+
+def test_opened_from_disk_figures_draw_and_the_panel_says_make_serve(browser_at, site):
+    """The README says the site may be opened from disk: every figure draws; the panel points to make serve."""
+    browser, _ = browser_at
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    goto_drawn(page, (site / "book" / "intro.html").resolve().as_uri())
+    assert page.evaluate("Array.from(document.querySelectorAll('.plotly-graph-div')).every(d => d._fullLayout)")
+    assert "make serve" in page.locator("[data-live] .live-status").inner_text()
+    page.locator("[data-live] .live-load").click()
+    assert "make serve" in page.locator("[data-live] .live-status").inner_text()
+    assert errors == []
+    page.close()
+
+
+def test_nothing_outside_the_site(loaded):
+    for name, page in loaded.items():
+        outside = [u for u in page.requests if not u.startswith((page.base, "data:", "blob:"))]
+        assert outside == [], f"{name}: {outside}"
