@@ -2,8 +2,9 @@
 
 Prints (1) the floor: one stack import in a fresh interpreter; (2) a clean build and its ratio to
 floor x executed notebooks; (3) a no-change rebuild; (4) each chapter's Run All in a fresh kernel, with
-empty caches and with warm ones; (5) page sizes; (6) the first screen of figures drawn after navigation, in Chromium; (7) embedding
-throughput, the cache hit time, and the live explorer's time from a new word to the updated figure.
+empty caches and with warm ones; (5) page sizes; (6) the first screen of figures drawn after navigation, in Chromium; (7) the model in
+the browser: bytes fetched, time to ready, time per text; (8) embedding throughput, the cache hit time,
+and the live explorer's time from a new word to the updated figure.
 
     python tests/bench.py [--runs 3]
 """
@@ -21,10 +22,20 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 BOOK = ROOT / "book"
 BIN = Path(sys.executable).parent
 CHAPTERS = ["intro", "human-experience", "deep-learning", "vectors", "inside"]
-BUDGET = {"ratio": 1.5, "rebuild": 5.0, "chapter": 20.0, "page": 1.5e6, "first_screen": 1.0}
+BUDGET = {
+    "ratio": 1.5,
+    "rebuild": 5.0,
+    "chapter": 20.0,
+    "page": 1.5e6,
+    "first_screen": 1.0,
+    "model_ready": 5.0,
+    "per_text": 0.050,
+    "on_demand": 35e6,
+}
 
 
 def run(cmd: list[str], env: dict, cwd: Path = ROOT) -> float:
@@ -109,7 +120,6 @@ FIRST_SCREEN_JS = """() => {
 def first_screen(html: Path) -> list[str]:
     """Chromium over loopback: navigation to the first screen's figures drawn, at the top of each page and
     linked straight to its busiest figure; and, for comparison, every figure of the page drawn at once."""
-    sys.path.insert(0, str(Path(__file__).parent))
     from browser import chromium, goto_drawn, serve
 
     def until(page, js: str):
@@ -145,6 +155,55 @@ def first_screen(html: Path) -> list[str]:
     return lines
 
 
+def browser_model_speed(html: Path) -> list[str]:
+    """Press the intro's button: bytes fetched, time to a ready model; then each further text; then a second page."""
+    from browser import chromium, goto_drawn, serve
+
+    lines = []
+    with serve(html) as base, chromium() as browser:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        goto_drawn(page, f"{base}/book/intro.html")
+        stated = page.locator("[data-live] .live-load").inner_text()
+        started = time.perf_counter()
+        page.locator("[data-live] .live-load").click()
+        page.wait_for_function("() => window.embeddingsBook.readySeconds", timeout=60000)
+        ready = time.perf_counter() - started
+        page.wait_for_function("() => /^Updated/.test(document.querySelector('.live-status').textContent)")
+        fetched = page.evaluate("window.embeddingsBook.bytesReceived")
+        per_text = page.evaluate("""async () => {
+            const times = [];
+            for (let i = 0; i < 3; i++) await window.embeddingsBook.embed([`warming up ${i}`]);
+            for (let i = 0; i < 21; i++) {
+                const t = performance.now();
+                await window.embeddingsBook.embed([`a further sentence number ${i} about the sea`]);
+                times.push(performance.now() - t);
+            }
+            return times.sort((a, b) => a - b)[10] / 1000; }""")
+        second = context.new_page()
+        goto_drawn(second, f"{base}/book/vectors.html")
+        again = time.perf_counter()
+        second.locator("[data-live] .live-load").click()
+        second.wait_for_function("() => window.embeddingsBook.readySeconds", timeout=60000)
+        again = time.perf_counter() - again
+        refetched = second.evaluate("window.embeddingsBook.bytesReceived")
+        context.close()
+    lines.append(
+        f"button: {stated!r}; fetched on demand {fetched / 1e6:.1f} MB  "
+        f"[budget <= {BUDGET['on_demand'] / 1e6:.0f} MB: {verdict(fetched <= BUDGET['on_demand'])}]"
+    )
+    lines.append(
+        f"model ready {ready:.2f} s after the press  [budget <= {BUDGET['model_ready']:.0f} s: "
+        f"{verdict(ready <= BUDGET['model_ready'])}]"
+    )
+    lines.append(
+        f"each further text {per_text * 1000:.0f} ms (median of 21)  "
+        f"[budget <= {BUDGET['per_text'] * 1000:.0f} ms: {verdict(per_text <= BUDGET['per_text'])}]"
+    )
+    lines.append(f"the next page, from the browser's cache: ready in {again:.2f} s, {refetched / 1e6:.2f} MB fetched")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="runs for the medians of cheap measurements")
@@ -161,6 +220,11 @@ def main() -> None:
         f"(median of {args.runs})"
     )
 
+    export = run([sys.executable, "-c", "import browser_model; browser_model.export()"], env, cwd=BOOK)
+    print(
+        f"    the browser model's ONNX export and quantization, once per model version: {export:.1f} s (cached "
+        "before the clean build, as on any machine that built the book before)"
+    )
     clean = run(jb, env)
     ratio = clean / (base * len(CHAPTERS))
     print(
@@ -199,7 +263,11 @@ def main() -> None:
     for line in first_screen(html):
         print(f"    {line}")
 
-    print("(7) embeddings and the live explorer:")
+    print("(7) the model in the browser (Chromium over loopback, one thread of WebAssembly):")
+    for line in browser_model_speed(html):
+        print(f"    {line}")
+
+    print("(8) embeddings and the live explorer:")
     for line in embedding_speed(env).splitlines():
         print(f"    {line}")
     shutil.rmtree(work, ignore_errors=True)
