@@ -168,6 +168,20 @@ def playground_panel(
     )
 
 
+def _text_panel(kind: str, name: str, label: str, value: str, draw: Any, note: str, data: str = "") -> Panel:
+    """A panel with one text box whose figure is ``draw(<name>=text)``; in JupyterLab, a Live widget with that box."""
+
+    def widget() -> Any:
+        import ipywidgets as widgets
+
+        from live import Live
+
+        box = widgets.Text(value=value, description=label, continuous_update=False, layout=widgets.Layout(width="70%"))
+        return Live({name: box}, draw)
+
+    return Panel(kind, text_input(name, label, value, size=50), [draw(value)], note, widget, data=data)
+
+
 def search_panel(
     ids: list[str],
     passages: list[str],
@@ -178,57 +192,32 @@ def search_panel(
 ) -> Panel:
     """The deep-learning chapter's search box: a question against the corpus, by meaning and by keywords.
 
-    ``keywords`` describes the chapter's TF-IDF (vocabulary, idf, stop words, token pattern) so the
-    browser ranks by keywords the same way; ``draw(query)`` is the chapter's own figure for a query.
+    ``keywords`` describes the chapter's TF-IDF (terms, idf, stop words, each passage's weights) so the
+    browser ranks by keywords the same way; ``draw(query=...)`` is the chapter's own figure for a query.
     """
-    from live import Live
-
     publish("search", {"ids": ids, "passages": passages, "keywords": keywords}, {"vectors": vectors})
     note = (
         "<strong>Try it live.</strong> Ask the corpus your own question and press Enter: the model's "
         "three best passages on the left, the keyword search's on the right."
     )
-
-    def widget() -> Live:
-        import ipywidgets as widgets
-
-        box = widgets.Text(
-            value=query, description="Query", continuous_update=False, layout=widgets.Layout(width="70%")
-        )
-        return Live({"query": box}, draw)
-
-    return Panel("search", text_input("query", "Question", query, size=50), [draw(query)], note, widget, data="search")
+    return _text_panel("search", "query", "Question", query, draw, note, data="search")
 
 
 def images_panel(
     vectors: np.ndarray, pixels: np.ndarray, labels: np.ndarray, draw: Any, sentence: str = "a handwritten six"
 ) -> Panel:
     """The human-experience chapter's image search: a sentence against the held-out digit images."""
-    from live import Live
-
     publish("images", {"labels": [int(x) for x in labels]}, {"vectors": vectors, "pixels": pixels})
     note = (
         "<strong>Try it live.</strong> Describe a digit in your own words and press Enter: the eight "
         "held-out images closest to your sentence appear."
     )
-
-    def widget() -> Live:
-        import ipywidgets as widgets
-
-        box = widgets.Text(
-            value=sentence, description="Sentence", continuous_update=False, layout=widgets.Layout(width="60%")
-        )
-        return Live({"sentence": box}, draw)
-
-    return Panel(
-        "images", text_input("sentence", "Sentence", sentence, size=40), [draw(sentence)], note, widget, data="images"
-    )
+    return _text_panel("images", "sentence", "Sentence", sentence, draw, note, data="images")
 
 
 def tokens_panel(text: str = "Embeddings are surprisingly fun") -> Panel:
     """Inside the model: your own text in the model's word pieces (only the tokenizer runs)."""
     from inside import plot_tokens
-    from live import Live
 
     def draw(text: str) -> go.Figure:
         if not text.strip():
@@ -239,11 +228,4 @@ def tokens_panel(text: str = "Embeddings are surprisingly fun") -> Panel:
         "<strong>Try it live.</strong> Type any text and press Enter to see the pieces the model reads "
         "(this needs only the tokenizer, not the whole model)."
     )
-
-    def widget() -> Live:
-        import ipywidgets as widgets
-
-        box = widgets.Text(value=text, description="Text", continuous_update=False, layout=widgets.Layout(width="70%"))
-        return Live({"text": box}, draw)
-
-    return Panel("tokens", text_input("text", "Text", text, size=50), [draw(text)], note, widget)
+    return _text_panel("tokens", "text", "Text", text, draw, note)

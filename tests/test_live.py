@@ -97,6 +97,9 @@ def test_a_panel_is_html_in_the_build_and_a_widget_in_jupyterlab(monkeypatch, tm
     monkeypatch.delenv("EMBEDDINGS_BOOK_PANELS", raising=False)
     panel = panels.explorer_panel("cat, dog, car")
     assert isinstance(panel.widget(), live.Live)
+    tokens = panels.tokens_panel("a bat").widget()  # a one-box panel: the box drives the chapter's own figure
+    tokens.controls["text"].value = "petrichor"
+    assert "##rich" in list(tokens.figures[0].data[0].text)
     monkeypatch.setenv("EMBEDDINGS_BOOK_PANELS", str(tmp_path))
     page = panel.to_html()
     assert 'data-live="explorer"' in page and 'name="words"' in page and page.count("plotly-graph-div") == 2
