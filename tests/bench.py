@@ -171,15 +171,17 @@ def browser_model_speed(html: Path) -> list[str]:
         ready = time.perf_counter() - started
         page.wait_for_function("() => /^Updated/.test(document.querySelector('.live-status').textContent)")
         fetched = page.evaluate("window.embeddingsBook.bytesReceived")
-        per_text = page.evaluate("""async () => {
+        timing = """async ([prefix, warm]) => {
+            if (warm) await window.embeddingsBook.warmedUp;
             const times = [];
-            for (let i = 0; i < 3; i++) await window.embeddingsBook.embed([`warming up ${i}`]);
             for (let i = 0; i < 21; i++) {
                 const t = performance.now();
-                await window.embeddingsBook.embed([`a further sentence number ${i} about the sea`]);
+                await window.embeddingsBook.embed([`${prefix} ${i} about the sea`]);
                 times.push(performance.now() - t);
             }
-            return times.sort((a, b) => a - b)[10] / 1000; }""")
+            return times.sort((a, b) => a - b)[10] / 1000; }"""
+        per_text = page.evaluate(timing, ["a further sentence number", False])
+        warmed = page.evaluate(timing, ["another sentence, number", True])
         second = context.new_page()
         goto_drawn(second, f"{base}/book/vectors.html")
         again = time.perf_counter()
@@ -197,8 +199,9 @@ def browser_model_speed(html: Path) -> list[str]:
         f"{verdict(ready <= BUDGET['model_ready'])}]"
     )
     lines.append(
-        f"each further text {per_text * 1000:.0f} ms (median of 21)  "
-        f"[budget <= {BUDGET['per_text'] * 1000:.0f} ms: {verdict(per_text <= BUDGET['per_text'])}]"
+        f"each further text: typed at once {per_text * 1000:.0f} ms (median of 21, the idle-time warm-up running "
+        f"too); once the page has warmed the model up {warmed * 1000:.0f} ms  "
+        f"[budget <= {BUDGET['per_text'] * 1000:.0f} ms: {verdict(warmed <= BUDGET['per_text'])}]"
     )
     lines.append(f"the next page, from the browser's cache: ready in {again:.2f} s, {refetched / 1e6:.2f} MB fetched")
     return lines

@@ -6,6 +6,7 @@ import os
 import pickle
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -247,3 +248,27 @@ def test_weights_on_anything(food, weight):
         _clear(err)
         return
     assert len(hits) == 2 and all(np.isfinite(s) for _, s in hits)
+
+
+def test_missing_panel_data_makes_its_chapter_run_again(built_site, tmp_path):
+    """Panel data lives next to the execution cache; if it goes, the next build re-runs the chapter that wrote it."""
+    if built_site.cache is None:
+        pytest.skip("testing an existing build (BOOK_HTML)")
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(built_site.html.parent.parent, out, symlinks=True)  # the whole --path-output folder
+    (out / "_build" / ".panels" / "images.json").unlink()
+    env = dict(os.environ, EMBEDDINGS_BOOK_CACHE=str(out / "cache"), PYTHONWARNINGS="")
+    jupyter_book = str(Path(sys.executable).parent / "jupyter-book")
+    proc = subprocess.run(
+        [jupyter_book, "build", "-W", "-n", "--keep-going", "--path-output", str(out), str(ROOT)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    assert "human-experience.ipynb: Executing notebook" in proc.stdout + proc.stderr
+    assert "vectors.ipynb: Executing notebook" not in proc.stdout + proc.stderr  # only the chapter that lost its data
+    assert (out / "_build" / "html" / "_static" / "live" / "panels" / "images.json").exists()

@@ -32,6 +32,8 @@ RUNTIME = {  # what the browser loads from npm packages, by name in _static/live
 GZIP_FROM = 200_000  # bytes: larger files are served gzipped
 PANEL_DATA = {"vocabulary": "vectors", "search": "deep-learning", "images": "human-experience"}  # data: chapter
 SCRIPTS = ["live/manifest.js", "book-live.js", "book-live-panels.js"]
+if str(BOOK) not in sys.path:  # the book's own modules: cache, browser_model
+    sys.path.insert(0, str(BOOK))
 
 
 def _panels_dir(app: Sphinx) -> Path:
@@ -51,7 +53,7 @@ def _heal_missing_panel_data(app: Sphinx, env, docnames: list[str]) -> None:
     cache = get_cache(config.execution_cache_path)
     for record in cache.list_cache_records():
         if Path(record.uri).stem in missing:
-            cache.remove_cache_record(record.pk)
+            cache.remove_cache(record.pk)
     for chapter in missing:
         docname = f"book/{chapter}"
         if docname in env.found_docs and docname not in docnames:
@@ -60,7 +62,6 @@ def _heal_missing_panel_data(app: Sphinx, env, docnames: list[str]) -> None:
 
 def _gzipped(source: Path, target: Path) -> None:
     """``target`` + ".gz", reusing a copy made from the same source before (kept beside the export cache)."""
-    sys.path.insert(0, str(BOOK))
     import cache
 
     key = f"{source.name}-{source.stat().st_size}-{int(source.stat().st_mtime)}.gz"
@@ -98,7 +99,6 @@ def _copy_runtime(app: Sphinx) -> None:
     missing = [str(path.relative_to(ROOT)) for path in RUNTIME.values() if not path.exists()]
     if missing:
         raise RuntimeError(f"{', '.join(missing)} missing: run `make install` (npm ci) before building the book")
-    sys.path.insert(0, str(BOOK))
     import browser_model
 
     live = Path(app.outdir) / "_static" / "live"
@@ -113,7 +113,6 @@ def _copy_runtime(app: Sphinx) -> None:
 
 
 def _write_manifest(app: Sphinx, files: dict, panels: dict) -> None:
-    sys.path.insert(0, str(BOOK))
     import browser_model
 
     tokenizer = [n for n in files if n.endswith(("tokenizer.json", "tokenizer_config.json", "config.json"))]
