@@ -139,6 +139,19 @@
       }
     }
 
+    // long legend entries (whole sentences) are shortened on a phone; the full text is back on a wide screen
+    if (!("names" in keep)) keep.names = (gd.data || []).map((t) => t.name);
+    const names = { values: [], indices: [] };
+    keep.names.forEach((name, i) => {
+      if (typeof name !== "string" || name.length <= 28) return;
+      const wantedName = narrow ? shorten(name, 28) : name;
+      if (gd.data[i] && gd.data[i].name !== wantedName) {
+        names.values.push(wantedName);
+        names.indices.push(i);
+      }
+    });
+    if (names.indices.length) style.names = [{ name: names.values }, names.indices];
+
     const bars = { positions: [], indices: [] };
     (gd.data || []).forEach((trace, i) => {
       if (trace.type !== "bar" || (trace.textposition !== "inside" && trace.textposition !== "none")) return;
