@@ -130,10 +130,10 @@ def onnx_embed(texts: list[str], model_dir: Path | None = None):
     options = ort.SessionOptions()
     options.log_severity_level = 3
     session = ort.InferenceSession(str(model_dir / ONNX_FILE), options, providers=["CPUExecutionProvider"])
-    tokenizer = load_model().tokenizer
+    model = load_model()
     rows = []
     for text in texts:
-        batch = tokenizer([text], truncation=True, max_length=load_model().max_seq_length, return_tensors="np")
+        batch = model.tokenizer([text], truncation=True, max_length=model.max_seq_length, return_tensors="np")
         hidden = session.run(None, {n: batch[n].astype(np.int64) for n in INPUTS})[0][0]
         vector = hidden.mean(axis=0)
         rows.append(vector / np.linalg.norm(vector))

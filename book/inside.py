@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from figures import stepped_figure
-from helpers import COLORS, check_k, check_texts, load_model
+from helpers import COLORS, check_k, check_texts, load_model, similarity
 from projections import finite_matrix
 
 LAYERS = 6  # all-MiniLM-L6-v2: six Transformer layers after the input embeddings
@@ -77,6 +77,16 @@ def _all_layers(text: str) -> tuple[list[str], np.ndarray]:
     return _layers_cache[text]
 
 
+def _nearest_first(distances: np.ndarray, k: int) -> np.ndarray:
+    """Each row's k smallest distances, the point itself never among them."""
+    return np.argsort(distances + np.eye(len(distances)) * 1e9, axis=1, kind="stable")[:, :k]
+
+
+def true_neighbours(vectors: Any, k: int = 10) -> np.ndarray:
+    """Indices of each point's k nearest neighbours by cosine in the original space."""
+    return _nearest_first(-similarity(finite_matrix(vectors)), check_k(k))
+
+
 def retention_per_point(vectors: Any, coords: Any, k: int = 10) -> np.ndarray:
     """For each point, the share of its k nearest neighbours in the original space (cosine) that are
     still among its k nearest on the map (Euclidean)."""
@@ -87,23 +97,13 @@ def retention_per_point(vectors: Any, coords: Any, k: int = 10) -> np.ndarray:
         raise ValueError(f"vectors has {len(x)} rows but coords has {len(y)}; give one map point per vector")
     if k >= len(x):
         raise ValueError(f"k = {k} needs more than {k} points, got {len(x)}")
-    unit = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-    far = np.eye(len(x)) * 1e9  # a point is never its own neighbour
-    true = np.argsort(-(unit @ unit.T) + far, axis=1, kind="stable")[:, :k]
-    on_map = np.argsort(((y[:, None, :] - y[None, :, :]) ** 2).sum(-1) + far, axis=1, kind="stable")[:, :k]
-    return np.array([len(set(a) & set(b)) / k for a, b in zip(true, on_map)])
+    on_map = _nearest_first(((y[:, None, :] - y[None, :, :]) ** 2).sum(-1), k)
+    return np.array([len(set(a) & set(b)) / k for a, b in zip(true_neighbours(x, k), on_map)])
 
 
 def neighbour_retention(vectors: Any, coords: Any, k: int = 10) -> float:
     """Share of 384-D cosine neighbours kept on the map, averaged over points: 1 is perfect, k/(n-1) chance."""
     return float(retention_per_point(vectors, coords, k).mean())
-
-
-def true_neighbours(vectors: Any, k: int = 10) -> np.ndarray:
-    """Indices of each point's k nearest neighbours by cosine in the original space."""
-    x = finite_matrix(vectors)
-    unit = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-    return np.argsort(-(unit @ unit.T) + np.eye(len(x)) * 1e9, axis=1, kind="stable")[:, : check_k(k)]
 
 
 # --- figures -------------------------------------------------------------------------------------------
@@ -119,7 +119,8 @@ def _piece_kind(token: str) -> int:
 
 def token_strip(text: str) -> list[go.Scatter]:
     """One row of boxes, one per token, coloured by kind; hover shows the id."""
-    tokens, ids = tokenize(text), token_ids(text)
+    ids = token_ids(text)
+    tokens = load_model().tokenizer.convert_ids_to_tokens(ids)
     kinds = [_piece_kind(t) for t in tokens]
     return [
         go.Scatter(
@@ -149,12 +150,12 @@ def token_strip(text: str) -> list[go.Scatter]:
 def plot_tokens(texts: Sequence[str], title: str = "How the model reads a word") -> go.Figure:
     """The WordPiece pieces (and ids) of each text, one text at a time, picked from a dropdown."""
     texts = check_texts(texts)
-    width = max(len(tokenize(t)) for t in texts)
-    states = [(t, token_strip(t), dict(title=dict(text=f"{title}: “{t}” → {len(tokenize(t))} tokens"))) for t in texts]
+    counts = {t: len(token_ids(t)) for t in texts}
+    states = [(t, token_strip(t), dict(title=dict(text=f"{title}: “{t}” → {counts[t]} tokens"))) for t in texts]
     layout = dict(
         height=260,
         margin=dict(l=20, r=20, t=110, b=20),
-        xaxis=dict(visible=False, range=[-0.7, max(width, 6) - 0.3]),
+        xaxis=dict(visible=False, range=[-0.7, max(*counts.values(), 6) - 0.3]),
         yaxis=dict(visible=False, range=[-1.4, 0.7]),
     )
     fig = stepped_figure(states, layout, control="dropdown")

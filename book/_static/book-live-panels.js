@@ -110,6 +110,13 @@
 
   const blank = { showticklabels: false, title: { text: "" }, zeroline: false };
 
+  /* A copy of the layout a panel's figure was drawn with (from Python), without the theme's template. */
+  function ownLayout(div) {
+    const layout = JSON.parse(JSON.stringify(div.layout || {}));
+    delete layout.template;
+    return layout;
+  }
+
   const kinds = {
     explorer: {
       bytes: modelBytes,
@@ -193,8 +200,7 @@
           textposition: "inside", insidetextanchor: "start", textfont: { size: 11 }, marker: { color: "#b8b8b8" },
           hovertemplate: "%{hovertext}<extra>%{x:.2f}</extra>", showlegend: false, xaxis: `x${axis}`, yaxis: `y${axis}`,
         });
-        const layout = JSON.parse(JSON.stringify(div.layout || {}));
-        delete layout.template;
+        const layout = ownLayout(div);
         layout.title = { text: query.length > 80 ? query.slice(0, 79) + "…" : query };
         await draw(div, [bars(byMeaning, ""), bars(byKeywords, "2")], layout);
         const none = byKeywords.length ? null : "No passage shares a keyword with it.";
@@ -220,8 +226,7 @@
           row.push(line);
         }
         const [div] = panel.querySelectorAll(".plotly-graph-div");
-        const layout = JSON.parse(JSON.stringify(div.layout || {}));
-        delete layout.template;
+        const layout = ownLayout(div);
         const quoted = sentence.length > 60 ? sentence.slice(0, 59) + "…" : sentence;
         layout.title = { text: `The 8 held-out images closest to “${quoted}”` };
         layout.yaxis = Object.assign(layout.yaxis || {}, { tickvals: [], ticktext: [] });
@@ -251,8 +256,7 @@
         const rows = Math.ceil(tokens.length / perRow);
         const xs = tokens.map((_, i) => i % perRow);
         const ys = tokens.map((_, i) => -2.2 * Math.floor(i / perRow));
-        const layout = JSON.parse(JSON.stringify(div.layout || {}));
-        delete layout.template;
+        const layout = ownLayout(div);
         layout.title = { text: `Your text → ${tokens.length} tokens` };
         layout.height = 170 + 90 * rows;
         layout.xaxis = Object.assign(layout.xaxis || {}, { range: [-0.7, perRow - 0.3] });
