@@ -9,7 +9,7 @@ from browser import chromium, goto_drawn, serve
 
 PANELS = {  # page: (kind, the field to type into, the reader's own text)
     "intro": ("explorer", "words", "lighthouse, harbour, sailor, ocean, desert, camel, cactus"),
-    "vectors": ("playground", "a", "coffee"),
+    "vectors": ("playground", "base", "coffee"),
     "deep-learning": ("search", "query", "what should I feed a puppy"),
     "human-experience": ("images", "sentence", "the number eight"),
     "inside": ("tokens", "text", "Supercalifragilisticexpialidocious!"),
