@@ -1,7 +1,8 @@
-"""Contrastive learning: the InfoNCE loss and the training animation that two chapters share."""
+"""Contrastive learning: the InfoNCE loss, the toy encoder the deep-learning chapter trains, and the figures."""
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -10,6 +11,35 @@ import plotly.graph_objects as go
 from figures import stepped_figure
 from helpers import scatter_traces
 from projections import pca
+
+BUCKETS = 4096  # hashed word and trigram buckets of the toy encoder
+
+
+def pieces(text: str) -> list[int]:
+    """A text's words and character trigrams (of each word in <angle brackets>), hashed into BUCKETS."""
+    words = text.lower().split()
+    grams = [w[i : i + 3] for w in (f"<{w}>" for w in words) for i in range(len(w) - 2)]
+    return [zlib.crc32(p.encode()) % BUCKETS for p in words + grams]
+
+
+def toy_encoder(dim: int = 32):
+    """A tiny text encoder: each bucket owns a learned ``dim``-number vector; a text is the normalised mean of
+    its pieces' vectors. Returns a torch module that maps a list of texts to an (n, dim) tensor."""
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    class ToyEncoder(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bag = nn.EmbeddingBag(BUCKETS, dim, mode="mean")
+
+        def forward(self, texts: Sequence[str]):
+            ids = [torch.tensor(pieces(t)) for t in texts]
+            offsets = torch.tensor([0] + [len(i) for i in ids[:-1]]).cumsum(0)
+            return F.normalize(self.bag(torch.cat(ids), offsets), dim=-1)
+
+    return ToyEncoder()
 
 
 def info_nce(a, b, temperature: float = 0.1):
@@ -67,3 +97,17 @@ def plot_training(
         yaxis=dict(range=[-lim, lim], visible=False, scaleanchor="x"),
     )
     return stepped_figure(states, layout, control="slider", label="epoch ", play=True, duration=350)
+
+
+def plot_losses(losses: Sequence[float], title: str = "Loss per epoch") -> go.Figure:
+    """The training loss per epoch, on a log scale."""
+    fig = go.Figure(
+        go.Scatter(
+            x=list(range(1, len(losses) + 1)),
+            y=np.round(losses, 4),
+            mode="lines+markers",
+            marker=dict(size=4),
+            hovertemplate="epoch %{x}: loss %{y:.3f}<extra></extra>",
+        )
+    )
+    return fig.update_layout(height=340, title=title, xaxis_title="epoch", yaxis_title="loss", yaxis_type="log")

@@ -222,3 +222,29 @@ def test_nothing_outside_the_site(loaded):
     for name, page in loaded.items():
         outside = [u for u in page.requests if not u.startswith((page.base, "data:", "blob:"))]
         assert outside == [], f"{name}: {outside}"
+
+
+@pytest.mark.parametrize("name", PANELS)
+def test_try_this_buttons_fill_the_panel_and_change_the_figure(loaded, name):
+    import json
+
+    page = loaded[name]
+    buttons = page.panel.locator("[data-try]")
+    assert buttons.count() >= 3, f"{name}: fewer than three try-this prompts"
+    for i in range(buttons.count()):
+        button = buttons.nth(i)
+        values = json.loads(button.get_attribute("data-try"))
+        hint = button.locator("xpath=..").inner_text()
+        assert len(hint) > len(button.inner_text()) + 15, f"{name}: a prompt without a line on what to look for"
+        before = page.panel.evaluate(FIGURE_DATA)
+        page.page.evaluate("() => { document.querySelector('[data-live] .live-status').textContent = ''; }")
+        button.click()
+        page.page.wait_for_function(
+            "() => /^(Updated|Right)/.test(document.querySelector('[data-live] .live-status').textContent)",
+            timeout=60000,
+        )
+        for field, value in values.items():
+            box = page.panel.locator(f'[name="{field}"]').first
+            assert box.input_value() == value, (name, field)
+        assert page.panel.evaluate(FIGURE_DATA) != before, f"{name}: {values} did not change the figure"
+    assert page.errors == []
