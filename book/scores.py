@@ -49,7 +49,7 @@ def pair_scores(pairs: Sequence[tuple[str, str]]) -> np.ndarray:
 
 
 def noise_floor(random_scores: Sequence[float]) -> float:
-    """The score that 95 % of random pairs stay below: a score under it says nothing."""
+    """The score that 95 % of random pairs stay below: a score under it cannot be told from a random pair's."""
     return float(np.percentile(np.asarray(random_scores, dtype=float), FLOOR_PERCENTILE))
 
 
