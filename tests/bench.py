@@ -254,6 +254,7 @@ def engines_speed(html: Path) -> list[str]:
     from test_live_site import TEXTS
 
     sys.path.insert(0, str(BOOK))
+    os.environ.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")  # as under make: never reach for a hub
     import helpers
 
     python = helpers.embed(TEXTS)

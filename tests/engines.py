@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import urllib.parse
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,11 +58,16 @@ VIEWPORTS = {"desktop": (1280, 900), "phone": (390, 844)}
 GTK_CSS = "* { min-width: 0; min-height: 0; margin: 0; padding: 0; border-width: 0; font-size: 1px; }"
 
 
+def installed(path: str | None, package: str) -> str:
+    """``path`` when it exists, else a clear sentence on what to install."""
+    if not path or not Path(path).exists():
+        raise RuntimeError(f"{package} is not installed: apt-get install {package} (.ci/run does it)")
+    return path
+
+
 def minibrowser() -> str:
     found = sorted(glob.glob("/usr/lib/*/webkit2gtk-4.*/MiniBrowser"))
-    if not found:
-        raise RuntimeError("MiniBrowser not found: apt-get install webkit2gtk-driver (see .ci/run)")
-    return found[-1]
+    return installed(found[-1] if found else None, "webkit2gtk-driver")
 
 
 def node_command() -> list[str]:
@@ -95,8 +101,14 @@ class _RecordingHandler(http.server.SimpleHTTPRequestHandler):
         super().send_error(code, message, explain)
 
     def outside(self) -> bool:
-        """A request for another site, sent here as to a proxy (WebKit's): noted and refused."""
+        """A request for another site, sent here as to a proxy: noted and refused. One for this site, sent
+        as to a proxy too (WebKit sends everything), is served as if asked directly."""
         if self.command != "CONNECT" and not self.path.startswith(("http://", "https://")):
+            return False
+        host, port = self.server.server_address[:2]
+        here = f"http://{host}:{port}/"
+        if self.path.startswith(here):
+            self.path = self.path[len(here) - 1 :]
             return False
         where = f"https://{self.path}" if self.command == "CONNECT" else self.path
         self.record.append(f"request outside the site: {where}")
@@ -159,7 +171,7 @@ class Firefox:
     name = "firefox"
 
     def __init__(self, site: str) -> None:
-        env = dict(os.environ, FIREFOX=FIREFOX, SITE_PROXY=urllib.parse.urlsplit(site).netloc)
+        env = dict(os.environ, FIREFOX=installed(FIREFOX, "firefox-esr"), SITE_PROXY=urllib.parse.urlsplit(site).netloc)
         self.proc = subprocess.Popen(
             [*node_command(), str(Path(__file__).with_name("firefox.mjs"))],
             cwd=ROOT,
@@ -168,7 +180,11 @@ class Firefox:
             stdout=subprocess.PIPE,
             text=True,
         )
-        self.version = self._send("version")
+        try:
+            self.version = self._send("version")
+        except BaseException:
+            self.proc.kill()
+            raise
 
     def _send(self, command: str, **args):
         self.proc.stdin.write(json.dumps({"command": command, **args}) + "\n")
@@ -222,26 +238,33 @@ class WebKit:
         from selenium.webdriver.webkitgtk.options import Options
         from selenium.webdriver.webkitgtk.service import Service
 
+        driver = installed(WEBKIT_DRIVER, "webkit2gtk-driver")
+        xvfb = [installed(shutil.which("Xvfb"), "xvfb"), "-displayfd", "1", "-screen", "0", "1600x1200x24"]
         self.xvfb = subprocess.Popen(
-            ["Xvfb", "-displayfd", "1", "-screen", "0", "1600x1200x24", "-nolisten", "tcp"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
+            [*xvfb, "-nolisten", "tcp"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
         )
-        display = self.xvfb.stdout.readline().strip()  # Xvfb picks a free display and says which
         self.config = tempfile.TemporaryDirectory(prefix="webkit-gtk-")
-        (Path(self.config.name) / "gtk-3.0").mkdir()
-        (Path(self.config.name) / "gtk-3.0" / "gtk.css").write_text(GTK_CSS)
-        options = Options()
-        options.binary_location = minibrowser()
-        options.add_argument("--automation")
-        server = urllib.parse.urlsplit(site)
-        options.proxy = Proxy(
-            {"proxyType": "manual", "httpProxy": server.netloc, "sslProxy": server.netloc, "noProxy": [server.hostname]}
-        )
-        env = dict(os.environ, DISPLAY=f":{display}", XDG_CONFIG_HOME=self.config.name)
-        self.driver = webdriver.WebKitGTK(options=options, service=Service(executable_path=WEBKIT_DRIVER, env=env))
+        try:
+            display = self.xvfb.stdout.readline().strip()  # Xvfb picks a free display and says which
+            (Path(self.config.name) / "gtk-3.0").mkdir()
+            (Path(self.config.name) / "gtk-3.0" / "gtk.css").write_text(GTK_CSS)
+            options = Options()
+            options.binary_location = minibrowser()
+            options.add_argument("--automation")
+            # every request goes to the test server, as to a proxy (with "noProxy" for the site itself,
+            # MiniBrowser 2.50 crashed in one session out of three)
+            server = urllib.parse.urlsplit(site).netloc
+            options.proxy = Proxy({"proxyType": "manual", "httpProxy": server, "sslProxy": server})
+            env = dict(os.environ, DISPLAY=f":{display}", XDG_CONFIG_HOME=self.config.name)
+            with warnings.catch_warnings():  # Selenium's own use of a deprecated setting, not ours
+                warnings.simplefilter("ignore", DeprecationWarning)
+                self.driver = webdriver.WebKitGTK(options=options, service=Service(executable_path=driver, env=env))
+        except BaseException:
+            self._stop_display()
+            raise
         self.driver.set_script_timeout(120)
+        self.driver.set_page_load_timeout(120)
+        self.driver.command_executor.client_config.timeout = 180  # a browser that died: an error, not a hang
         self.version = self.driver.capabilities.get("browserVersion")
         self.chrome = None  # window height the toolbar takes, measured once
 
@@ -275,12 +298,15 @@ class WebKit:
     def problems(self) -> list[str]:
         return self.call(PROBLEMS_JS)
 
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.driver.quit()
+    def _stop_display(self) -> None:
         self.xvfb.terminate()
         self.xvfb.wait(timeout=20)
         self.config.cleanup()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.driver.quit()
+        self._stop_display()
 
 
 ENGINES = {"firefox": Firefox, "webkit": WebKit}
