@@ -27,7 +27,7 @@ NODE = ROOT / "node_modules"
 # onnxruntime-web's plain CPU build, not the ".asyncify" one transformers.js picks by default: that one carries
 # the WebGPU code the book never runs (the model runs on "wasm"), is twice the size (26.9 MB, 6.6 MB gzipped,
 # against 14.3 MB and 3.7 MB), and WebKit (Safari's engine) creates the model's session from it 5-8x slower:
-# 9.8 s against 1.8 s on an idle 2-core machine, 22-24 s against 3.0 s on a busy one. Chromium and Firefox
+# 9.8 s against 1.8 s on a quiet 2-core machine, 22-24 s against 3.0 s on a busy one. Chromium and Firefox
 # are no slower for it. transformers.js itself loads this build on Safari without WebGPU.
 ORT_BUILD = "ort-wasm-simd-threaded"
 RUNTIME = {  # what the browser loads from npm packages, by name in _static/live/
