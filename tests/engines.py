@@ -171,7 +171,12 @@ class Firefox:
     name = "firefox"
 
     def __init__(self, site: str) -> None:
-        env = dict(os.environ, FIREFOX=installed(FIREFOX, "firefox-esr"), SITE_PROXY=urllib.parse.urlsplit(site).netloc)
+        env = dict(
+            os.environ,
+            FIREFOX=installed(FIREFOX, "firefox-esr"),
+            SITE_PROXY=urllib.parse.urlsplit(site).netloc,
+            MOZ_REMOTE_SETTINGS_DEVTOOLS="1",  # lets the runner point Firefox's own polling away from the proxy
+        )
         self.proc = subprocess.Popen(
             [*node_command(), str(Path(__file__).with_name("firefox.mjs"))],
             cwd=ROOT,

@@ -6,9 +6,12 @@ import puppeteer from "puppeteer-core";
 
 // Every other site goes through SITE_PROXY (the test server, which notes and refuses such requests).
 const [proxy, port] = (process.env.SITE_PROXY || ":").split(":");
+// Firefox's own Remote Settings polling would go there too: pointed at a closed local port instead (a
+// release build honours that only with MOZ_REMOTE_SETTINGS_DEVTOOLS set, see engines.py).
 const prefs = proxy
   ? { "network.proxy.type": 1, "network.proxy.http": proxy, "network.proxy.http_port": Number(port),
-      "network.proxy.ssl": proxy, "network.proxy.ssl_port": Number(port) }
+      "network.proxy.ssl": proxy, "network.proxy.ssl_port": Number(port),
+      "services.settings.server": "http://127.0.0.1:9/v1" }
   : {};
 const browser = await puppeteer.launch({
   browser: "firefox",
