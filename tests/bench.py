@@ -4,9 +4,11 @@ Prints (1) the floor: one stack import in a fresh interpreter; (2) a clean build
 floor x executed notebooks; (3) a no-change rebuild; (4) each chapter's Run All in a fresh kernel, with
 empty caches and with warm ones; (5) page sizes; (6) the first screen of figures drawn after navigation, in Chromium; (7) the model in
 the browser: bytes fetched, time to ready, time per text; (8) embedding throughput, the cache hit time,
-and the live explorer's time from a new word to the updated figure.
+and the live explorer's time from a new word to the updated figure; (9) the model in Chromium, Firefox and
+WebKit side by side: ready, where the time went, first word, further words, parity with Python.
 
     python tests/bench.py [--runs 3]
+    python tests/bench.py --engines-only [_build/html]    (only (9), on a site already built)
 """
 
 from __future__ import annotations
@@ -207,10 +209,89 @@ def browser_model_speed(html: Path) -> list[str]:
     return lines
 
 
+ENGINE_JS = """async () => {
+  const wait = async (ok) => { while (!ok()) await new Promise((r) => setTimeout(r, 5)); };
+  const ms = (t) => Math.round(performance.now() - t);
+  const wasm = {};
+  const instantiate = WebAssembly.instantiate;
+  WebAssembly.instantiate = function (...args) { // onnxruntime's one compile + instantiate, timed
+    wasm.start = performance.now();
+    const done = instantiate.apply(this, args);
+    done.then(() => { wasm.end = performance.now(); });
+    return done;
+  };
+  const t0 = performance.now();
+  document.querySelector("[data-live] .live-load").click();
+  await wait(() => window.embeddingsBook.readySeconds);
+  const ready = ms(t0);
+  const words = [];
+  for (let i = 0; i < 22; i++) {
+    const t = performance.now();
+    await window.embeddingsBook.embed([`a further sentence number ${i} about the sea`]);
+    words.push(ms(t));
+  }
+  await window.embeddingsBook.warmedUp;
+  const warm = [];
+  for (let i = 0; i < 21; i++) {
+    const t = performance.now();
+    await window.embeddingsBook.embed([`another sentence, number ${i}`]);
+    warm.push(ms(t));
+  }
+  const median = (a) => a.sort((x, y) => x - y)[10];
+  return { ready, files: Math.round(wasm.start - t0), wasm: Math.round(wasm.end - wasm.start),
+           session: Math.round(t0 + ready - wasm.end), first: words[0], further: median(words.slice(1)),
+           warmed: median(warm) };
+}"""
+
+
+def engines_speed(html: Path) -> list[str]:
+    """Each engine, fresh: the intro's button pressed; ready and its parts, then words; then parity."""
+    import numpy as np
+
+    from browser import chromium, goto_drawn, serve
+    from engines import engine, serve_recorded
+    from test_engines import DRAWN, EMBED
+    from test_live_site import TEXTS
+
+    sys.path.insert(0, str(BOOK))
+    os.environ.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")  # as under make: never reach for a hub
+    import helpers
+
+    python = helpers.embed(TEXTS)
+    results = {}
+    with serve(html) as base, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        goto_drawn(page, f"{base}/book/intro.html")
+        results["chromium"] = page.evaluate(ENGINE_JS), page.evaluate(EMBED, TEXTS)
+    for name in ("firefox", "webkit"):
+        with serve_recorded(html) as (base, _), engine(name, base) as driver:
+            driver.open(f"{base}/book/intro.html")
+            driver.call(DRAWN)
+            results[name] = driver.call(ENGINE_JS), driver.call(EMBED, TEXTS)
+    lines = []
+    for name, (t, rows) in results.items():
+        cosines = np.sum(np.array(rows, dtype=np.float32) * python, axis=1)
+        lines.append(
+            f"{name:8} ready {t['ready'] / 1000:.2f} s (files in memory {t['files'] / 1000:.2f} s, WebAssembly "
+            f"compile {t['wasm'] / 1000:.2f} s, session creation {t['session'] / 1000:.2f} s)  "
+            f"[budget <= {BUDGET['model_ready']:.0f} s: {verdict(t['ready'] <= BUDGET['model_ready'] * 1000)}]; "
+            f"first word {t['first']} ms, further words {t['further']} ms, once warm {t['warmed']} ms  "
+            f"[budget <= {BUDGET['per_text'] * 1000:.0f} ms: {verdict(t['warmed'] <= BUDGET['per_text'] * 1000)}]; "
+            f"parity min {cosines.min():.4f} mean {cosines.mean():.4f}"
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="runs for the medians of cheap measurements")
+    parser.add_argument("--engines-only", nargs="?", const="_build/html", metavar="SITE", help="only (9)")
     args = parser.parse_args()
+    if args.engines_only:
+        print("(9) the model in three engines (intro's button pressed in a fresh browser; medians of 21 words):")
+        for line in engines_speed(ROOT / args.engines_only):
+            print(f"    {line}")
+        return
 
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", EMBEDDINGS_BOOK_CACHE=str(work / "cache"))
@@ -272,6 +353,10 @@ def main() -> None:
 
     print("(8) embeddings and the live explorer:")
     for line in embedding_speed(env).splitlines():
+        print(f"    {line}")
+
+    print("(9) the model in three engines (intro's button pressed in a fresh browser; medians of 21 words):")
+    for line in engines_speed(html):
         print(f"    {line}")
     shutil.rmtree(work, ignore_errors=True)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-import browser_model
 import numpy as np
 import pytest
 
+import browser_model
 import panels
 
 # Written for this test: words and sentences in several scripts, accents, emoji, code-like strings.
