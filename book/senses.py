@@ -181,13 +181,18 @@ def listen(clips: Clips, indices, scores=None, title: str = "") -> Listening:
 
 
 def plot_spectrograms(clips: Clips, indices, title: str = "What the sound encoder hears") -> go.Figure:
-    """The log-mel spectrograms of a few clips side by side: time across, pitch up, loudness as colour."""
+    """The log-mel spectrograms of a few clips, one above the other on one time axis: pitch up, loudness as colour."""
     from plotly.subplots import make_subplots
 
     indices = [int(i) for i in indices]
-    names = [f"'{DIGITS[clips.digits[i]]}'<br>{clips.voices[i].name}" for i in indices]  # the book's own text
-    fig = make_subplots(rows=1, cols=len(indices), subplot_titles=names, horizontal_spacing=0.03, shared_yaxes=True)
-    for col, i in enumerate(indices, start=1):
+    fig = make_subplots(
+        rows=len(indices),
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.35 / len(indices),  # room for each title
+        subplot_titles=[clips.short(i) for i in indices],
+    )
+    for row, i in enumerate(indices, start=1):
         spec = log_mel(clips.samples[i])
         fig.add_trace(
             go.Heatmap(
@@ -196,16 +201,16 @@ def plot_spectrograms(clips: Clips, indices, title: str = "What the sound encode
                 coloraxis="coloraxis",
                 hovertemplate="%{x} s, band %{y}: %{z}<extra></extra>",
             ),
-            row=1,
-            col=col,
+            row=row,
+            col=1,
         )
-        fig.update_xaxes(title_text="seconds", dtick=0.2, row=1, col=col)
-    fig.update_yaxes(title_text="mel band (low → high)", row=1, col=1)
+    fig.update_xaxes(title_text="seconds", row=len(indices), col=1)
+    fig.update_yaxes(title_text="mel band, low → high", row=(len(indices) + 1) // 2, col=1)
     fig.update_layout(
         title=title,
-        height=320,
+        height=130 + 150 * len(indices),
         coloraxis=dict(colorscale="Magma", showscale=False),
-        margin=dict(l=60, r=10, t=110, b=50),
+        margin=dict(l=60, r=10, t=80, b=50),
         meta=dict(description="Log-mel spectrograms of " + "; ".join(clips.short(i) for i in indices) + "."),
     )
     return fig
