@@ -277,3 +277,38 @@ def plot_arithmetic(
         )
     layout = axes_layout(2, height=560, margin=dict(l=20, r=20, t=80, b=20))
     return stepped_figure(states, layout, control="slider", label="w = ", static=static)
+
+
+Analogy = tuple[str, str, str, str]  # x − minus + plus, and the word we expect
+
+
+def analogy_row(vocab: Embeddings, x: str, minus: str, plus: str, expected: str) -> dict:
+    """One analogy, honestly: the answer with the inputs excluded and allowed, the first word's own nearest
+    neighbour (the baseline), and the expected word's rank (None when it is not a candidate)."""
+    query = vocab[x] - vocab[minus] + vocab[plus]
+    ranked = [w for w, _ in vocab.nearest(query, k=len(vocab))]
+    return {
+        "analogy": f"{x} − {minus} + {plus}",
+        "expected": expected,
+        "answer": ranked[0],
+        "allowed": vocab.nearest(query, k=1, exclude_inputs=False)[0][0],
+        "baseline": vocab.nearest(x, k=1)[0][0],
+        "rank": ranked.index(expected) + 1 if expected in ranked else None,
+    }
+
+
+def analogy_table(rows: Sequence[dict], candidates: int) -> str:
+    """Rows of ``analogy_row`` as a printed table, and a line counting the successes and the trivial ones."""
+    lines = [f"{'analogy':28} {'expected':10} {'answer':12} {'inputs allowed':15} {'baseline':12} rank"]
+    for row in rows:
+        lines.append(
+            f"{row['analogy']:28} {row['expected']:10} {row['answer']:12} {row['allowed']:15} "
+            f"{row['baseline']:12} {row['rank'] or '-'}"
+        )
+    works = sum(row["answer"] == row["expected"] for row in rows)
+    trivial = sum(row["answer"] == row["expected"] == row["baseline"] for row in rows)
+    lines.append(
+        f"\n{works} of {len(rows)} land on the expected word among {candidates:,} candidates; in {trivial} of "
+        "them the first word's own nearest neighbour was already the answer."
+    )
+    return "\n".join(lines)

@@ -176,3 +176,82 @@ def neighbour_bars(hits: Sequence[tuple[str, float]], color: str = COLORS[0]) ->
         hovertemplate="%{y}: cosine %{x:.3f}<extra></extra>",
         showlegend=False,
     )
+
+
+def _arrow(vec: np.ndarray, color: str, name: str) -> go.Scatter:
+    return go.Scatter(
+        x=[0, float(vec[0])],
+        y=[0, float(vec[1])],
+        mode="lines+markers+text",
+        name=name,
+        text=["", f"<b>{name}</b>"],
+        textposition="top center",
+        line=dict(color=color, width=4),
+        marker=dict(symbol="arrow", size=[0, 16], angleref="previous"),
+        hoverinfo="skip",
+        showlegend=False,
+    )
+
+
+def plot_angle(a_length: float = 1.5, b_length: float = 1.2, step: int = 15) -> go.Figure:
+    """Arrow a fixed along x, arrow b swung from 0° to 180° on a slider; the title gives cos θ and a · b."""
+    a = np.array([a_length, 0.0])
+    circle = np.linspace(0, 2 * np.pi, 121)
+    unit_circle = go.Scatter(
+        x=r(np.cos(circle)),
+        y=r(np.sin(circle)),
+        mode="lines",
+        hoverinfo="skip",
+        line=dict(color="#d0d0d0", dash="dot"),
+        showlegend=False,
+    )
+    states = []
+    for degrees in range(0, 181, step):
+        theta = np.radians(degrees)
+        b = b_length * np.array([np.cos(theta), np.sin(theta)])
+        arc = np.linspace(0, theta, 30)
+        angle = go.Scatter(
+            x=r(0.45 * np.cos(arc)),
+            y=r(0.45 * np.sin(arc)),
+            mode="lines",
+            line=dict(color="#888"),
+            hoverinfo="skip",
+            showlegend=False,
+        )
+        cos, dot = np.cos(theta), float(a @ b)
+        title = f"θ = {degrees}°    cos θ = {cos:+.2f}    a · b = {dot:+.2f}    â · b̂ (unit arrows) = {cos:+.2f}"
+        states.append((f"{degrees}°", [_arrow(b, COLORS[1], "b"), angle], dict(title=dict(text=title))))
+    reach = max(a_length, b_length) + 0.2
+    layout = dict(
+        height=520,
+        margin=dict(l=20, r=20, t=60, b=20),
+        xaxis=dict(range=[-reach, reach], zeroline=True, showticklabels=False),
+        yaxis=dict(range=[-0.3, reach - 0.2], scaleanchor="x", zeroline=True, showticklabels=False),
+        meta=dict(
+            description="Two arrows; a slider swings arrow b from 0 to 180 degrees while the title gives cos θ and the dot product."
+        ),
+    )
+    return stepped_figure(states, layout, label="angle θ = ", static=[unit_circle, _arrow(a, COLORS[0], "a")])
+
+
+def plot_agreement(
+    x: np.ndarray, y: np.ndarray, labels: Sequence[str], xtitle: str, ytitle: str, title: str, jitter: float = 0.0
+) -> go.Figure:
+    """One dot per labelled pair: what one measure says (x) against another (y); hover shows the pair.
+
+    ``jitter`` spreads dots that share an x value sideways (seeded), so a column of ties stays readable.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    shift = np.random.default_rng(0).uniform(-jitter, jitter, len(x)) if jitter else 0.0
+    fig = go.Figure(
+        go.Scatter(
+            x=r(x + shift),
+            y=r(y),
+            mode="markers",
+            marker=dict(size=6, color=r(y), colorscale="Viridis", opacity=0.75),
+            text=list(labels),
+            customdata=r(x),
+            hovertemplate="%{text}<br>x %{customdata:.2f} · y %{y:.2f}<extra></extra>",
+        )
+    )
+    return fig.update_layout(height=480, title=title, xaxis_title=xtitle, yaxis_title=ytitle)

@@ -161,3 +161,119 @@ def plot_tokens(texts: Sequence[str], title: str = "How the model reads a word")
     fig = stepped_figure(states, layout, control="dropdown")
     fig.update_layout(updatemenus=[fig.layout.updatemenus[0].update(y=1.12)])
     return fig
+
+
+def vocabulary_words(n: int = 5000) -> list[str]:
+    """The model's own first ``n`` whole words: WordPiece entries of two or more ASCII letters, in the
+    vocabulary's order (roughly most frequent first). Read from ``vocab.txt``; no model is loaded."""
+    from pathlib import Path
+
+    from helpers import model_path
+
+    n = check_k(n)
+    pieces = (Path(model_path()) / "vocab.txt").read_text(encoding="utf-8").split("\n")
+    words = [p for p in pieces if len(p) >= 2 and p.isascii() and p.isalpha()]
+    return words[:n]
+
+
+def plot_truncation(pieces: Sequence[str], kept: int) -> go.Figure:
+    """One bar per token of a long text: blue where the model reads it, red where it is silently cut."""
+    bars = [
+        go.Bar(
+            x=list(range(start, stop)),
+            y=[1] * (stop - start),
+            marker_color=color,
+            name=name,
+            hovertext=list(pieces[start:stop]),
+            hovertemplate="%{x}: %{hovertext}<extra></extra>",
+        )
+        for start, stop, color, name in (
+            (0, kept, COLORS[0], "read by the model"),
+            (kept, len(pieces), COLORS[3], "silently cut"),
+        )
+    ]
+    fig = go.Figure(bars)
+    return fig.update_layout(
+        height=260,
+        bargap=0.05,
+        title=f"{len(pieces)} tokens in, {kept} read; hover to read them",
+        yaxis=dict(visible=False),
+        xaxis=dict(title="token position"),
+        legend=dict(orientation="h", y=-0.45),
+    )
+
+
+def token_vector(sentence: str, token: str, layer: int) -> np.ndarray:
+    """The vector of the first ``token`` of ``sentence`` after ``layer``, scaled to length 1."""
+    tokens, vectors = token_vectors(sentence, layer)
+    if token not in tokens:
+        raise ValueError(f"{token!r} is not one of the tokens of {sentence!r}: {tokens}")
+    v = vectors[tokens.index(token)]
+    return v / np.linalg.norm(v)
+
+
+def plot_layer_cosines(curves: dict[str, Sequence[float]], title: str) -> go.Figure:
+    """One line per named comparison: the cosine between two token vectors after each layer."""
+    layers = list(range(LAYERS + 1))
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=layers, y=np.round(values, 3), mode="lines+markers", name=name, line_color=COLORS[[2, 3][i % 2]]
+            )
+            for i, (name, values) in enumerate(curves.items())
+        ]
+    )
+    return fig.update_layout(
+        height=380,
+        title=title,
+        xaxis=dict(title="layer (0 = input embeddings)", dtick=1),
+        yaxis=dict(title="cosine"),
+        hovermode="x unified",
+        legend=dict(orientation="h", y=-0.3),
+    )
+
+
+def plot_layers(sentences: dict[str, str], mark: str) -> go.Figure:
+    """Every token of the sentences after each layer (2-D PCA, each frame turned onto the last), on a slider;
+    the tokens equal to ``mark`` drawn as stars."""
+    from contrastive import aligned_layouts
+
+    tokens = {name: token_vectors(text, 0)[0] for name, text in sentences.items()}
+    stacks = [np.vstack([token_vectors(text, n)[1] for text in sentences.values()]) for n in range(LAYERS + 1)]
+    frames = aligned_layouts(stacks)
+    lim = float(max(np.abs(xy).max() for xy in frames)) * 1.15
+
+    def traces(xy: np.ndarray) -> list[go.Scatter]:
+        out, start = [], 0
+        for i, (name, toks) in enumerate(tokens.items()):
+            rows = xy[start : start + len(toks)]
+            start += len(toks)
+            out.append(
+                go.Scatter(
+                    x=np.round(rows[:, 0], 3),
+                    y=np.round(rows[:, 1], 3),
+                    mode="markers+text",
+                    name=f"“{sentences[name]}”",
+                    text=toks,
+                    textposition="top center",
+                    hovertext=[f"{t} ({name})" for t in toks],
+                    hovertemplate="%{hovertext}<extra></extra>",
+                    marker=dict(
+                        color=COLORS[2 if i == 0 else 3],
+                        size=[16 if t == mark else 8 for t in toks],
+                        symbol=["star" if t == mark else "circle" for t in toks],
+                    ),
+                )
+            )
+        return out
+
+    states = [(str(n), traces(xy), None) for n, xy in enumerate(frames)]
+    layout = dict(
+        title=f"Token vectors of both sentences, layer by layer (★ = {mark})",
+        height=560,
+        xaxis=dict(range=[-lim, lim], visible=False),
+        yaxis=dict(range=[-lim, lim], visible=False),
+        legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
+        margin=dict(t=110),
+    )
+    return stepped_figure(states, layout, control="slider", label="layer ")

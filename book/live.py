@@ -6,7 +6,7 @@ The static site cannot run these (no kernel); each chapter shows a plotly-native
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import plotly.graph_objects as go
@@ -90,6 +90,29 @@ class Live:
         from IPython.display import display
 
         display(self.widget)
+
+
+def with_tries(live: Any, tries: Sequence[tuple[str, Mapping[str, Any], str]]) -> Any:
+    """A Live widget with "try this" buttons above it: each sets the named controls, which re-draws."""
+    if not tries:
+        return live
+    import ipywidgets as widgets
+
+    def setter(values: Mapping[str, Any]) -> Any:
+        def press(_button: Any) -> None:
+            for name, value in values.items():
+                control = live.controls.get(name)
+                if control is not None:
+                    control.value = type(control.value)(value)
+
+        return press
+
+    rows = []
+    for label, values, hint in tries:
+        button = widgets.Button(description=label, tooltip=hint, layout=widgets.Layout(width="auto"))
+        button.on_click(setter(values))
+        rows.append(widgets.HBox([button, widgets.Label(hint)]))
+    return widgets.VBox([widgets.HTML("<b>Try this:</b>"), *rows, live.widget])
 
 
 def explore(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ import cache
 from rendering import BookRenderer
 
 KINDS = ("explorer", "playground", "search", "images", "tokens")
+Try = tuple[str, dict[str, str], str]  # (button label, {input name: value}, what to look for)
 
 
 def building_site() -> Path | None:
@@ -73,10 +75,33 @@ def _figure_html(fig: Any) -> str:
     return BookRenderer().to_mimebundle(fig.to_dict())["text/html"]
 
 
-class Panel:
-    """A live panel: static HTML while the site is built, an ipywidget (``widget()``) in JupyterLab."""
+def try_list(tries: Sequence[Try]) -> str:
+    """ "Try this" prompts: each a button that fills the panel's inputs and applies them, and what to look for."""
+    items = "".join(
+        f'<li><button type="button" class="live-try-button" data-try="{html.escape(json.dumps(values), quote=True)}">'
+        f"{html.escape(label)}</button> <span>{html.escape(hint)}</span></li>"
+        for label, values, hint in tries
+    )
+    return f'<div class="live-try"><p>Try this:</p><ul>{items}</ul></div>' if items else ""
 
-    def __init__(self, kind: str, controls: str, figures: list[go.Figure], note: str, widget: Any, data: str = ""):
+
+class Panel:
+    """A live panel: static HTML while the site is built, an ipywidget (``widget()``) in JupyterLab.
+
+    ``tries`` are "try this" prompts, (label, {input name: value}, what to look for): buttons on the site
+    and in JupyterLab that fill the panel's inputs (site and widget use the same input names) and apply.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        controls: str,
+        figures: list[go.Figure],
+        note: str,
+        widget: Any,
+        data: str = "",
+        tries: Sequence[Try] = (),
+    ):
         if kind not in KINDS:
             raise ValueError(f"unknown panel {kind!r}; choose one of {', '.join(KINDS)}")
         self.kind, self.controls, self.figures, self.note, self.widget, self.data = (
@@ -87,13 +112,14 @@ class Panel:
             widget,
             data,
         )
+        self.tries = list(tries)
 
     def to_html(self) -> str:
         figures = "".join(_figure_html(fig) for fig in self.figures)
         data = f' data-panel-data="{html.escape(self.data)}"' if self.data else ""
         return (
             f'<section class="live-panel" data-live="{self.kind}"{data} aria-label="Try it live">'
-            f'<p class="live-note">{self.note}</p>'
+            f'<p class="live-note">{self.note}</p>{try_list(self.tries)}'
             f'<form class="live-controls" onsubmit="return false">{self.controls}</form>'
             '<p class="live-actions"><button type="button" class="live-load" hidden></button>'
             '<span class="live-status" role="status" aria-live="polite"></span></p>'
@@ -106,7 +132,9 @@ class Panel:
         if building_site() is not None:
             display({"text/html": self.to_html(), "text/plain": f"<live panel: {self.kind}>"}, raw=True)
         else:
-            display(self.widget())
+            from live import with_tries
+
+            display(with_tries(self.widget(), self.tries))
 
 
 def text_input(name: str, label: str, value: str, size: int = 40, placeholder: str = "") -> str:
@@ -133,7 +161,7 @@ def buttons(name: str, options: list[tuple[str, str]], value: str) -> str:
 DEFAULT_WORDS = "king, queen, prince, cat, dog, wolf, pizza, bread, car, train"
 
 
-def explorer_panel(words: str = DEFAULT_WORDS) -> Panel:
+def explorer_panel(words: str = DEFAULT_WORDS, tries: Sequence[Try] = ()) -> Panel:
     """The intro's explorer: your words as a 2-D or 3-D PCA map and a similarity heatmap."""
     from helpers import plot_heatmap, plot_projection
     from live import explore, parse_words
@@ -146,21 +174,28 @@ def explorer_panel(words: str = DEFAULT_WORDS) -> Panel:
         "The map is a PCA, which your browser computes exactly; UMAP and t-SNE need the notebook "
         "(rocket button at the top, or <code>make lab</code>)."
     )
-    return Panel("explorer", controls, figures, note, widget=lambda: explore(words))
+    return Panel("explorer", controls, figures, note, widget=lambda: explore(words), tries=tries)
 
 
 def playground_panel(
-    vocab: Any, base: str = "pizza", add: str = "pineapple", subtract: str = "", weight: float = 1.0, k: int = 8
+    vocab: Any,
+    base: str = "pizza",
+    add: str = "pineapple",
+    subtract: str = "",
+    weight: float = 1.0,
+    k: int = 8,
+    tries: Sequence[Try] = (),
 ) -> Panel:
     """The vectors chapter's playground: a + w·b − c and its nearest words in the book's vocabulary."""
     from live import playground, playground_figure
 
     publish("vocabulary", {"words": vocab.vocabulary, "k": k}, {"vectors": vocab.matrix})
     controls = (
-        text_input("a", "a", base, size=14) + '<label>+ w <input type="range" name="w" min="0" max="10" step="0.25" '
-        f'value="{weight:g}"><output name="w-value">{weight:g}</output></label>'
-        + text_input("b", "· b", add, size=14)
-        + text_input("c", "− c", subtract, size=14, placeholder="optional")
+        text_input("base", "a", base, size=14)
+        + '<label>+ w <input type="range" name="weight" min="0" max="10" step="0.25" '
+        f'value="{weight:g}"><output name="weight-value">{weight:g}</output></label>'
+        + text_input("add", "· b", add, size=14)
+        + text_input("subtract", "− c", subtract, size=14, placeholder="optional")
     )
     note = (
         f"<strong>Try it live.</strong> Any words work for a, b and c; the answers come from the book's "
@@ -174,10 +209,13 @@ def playground_panel(
         note,
         data="vocabulary",
         widget=lambda: playground(vocab, base, add, subtract, weight, k),
+        tries=tries,
     )
 
 
-def _text_panel(kind: str, name: str, label: str, value: str, draw: Any, note: str, data: str = "") -> Panel:
+def _text_panel(
+    kind: str, name: str, label: str, value: str, draw: Any, note: str, data: str = "", tries: Sequence[Try] = ()
+) -> Panel:
     """A panel with one text box whose figure is ``draw(<name>=text)``; in JupyterLab, a Live widget with that box."""
 
     def widget() -> Any:
@@ -190,7 +228,7 @@ def _text_panel(kind: str, name: str, label: str, value: str, draw: Any, note: s
 
     first = draw(value)  # a figure, or a list of figures (and clips to play)
     shown = list(first) if isinstance(first, (list, tuple)) else [first]
-    return Panel(kind, text_input(name, label, value, size=50), shown, note, widget, data=data)
+    return Panel(kind, text_input(name, label, value, size=50), shown, note, widget, data=data, tries=tries)
 
 
 def search_panel(
@@ -200,6 +238,7 @@ def search_panel(
     keywords: dict,
     draw: Any,
     query: str = "how do I keep my laptop cool",
+    tries: Sequence[Try] = (),
 ) -> Panel:
     """The deep-learning chapter's search box: a question against the corpus, by meaning and by keywords.
 
@@ -211,7 +250,7 @@ def search_panel(
         "<strong>Try it live.</strong> Ask the corpus your own question and press Enter: the model's "
         "three best passages on the left, the keyword search's on the right."
     )
-    return _text_panel("search", "query", "Question", query, draw, note, data="search")
+    return _text_panel("search", "query", "Question", query, draw, note, data="search", tries=tries)
 
 
 def images_panel(
@@ -220,6 +259,7 @@ def images_panel(
     labels: np.ndarray,
     draw: Any,
     sentence: str = "a handwritten six",
+    tries: Sequence[Try] = (),
     sounds: dict | None = None,
 ) -> Panel:
     """The human-experience chapter's search: a sentence against the held-out digit images (and sounds).
@@ -239,10 +279,10 @@ def images_panel(
         "<strong>Try it live.</strong> Describe a digit in your own words and press Enter: the eight "
         f"held-out images closest to your sentence appear{also}."
     )
-    return _text_panel("images", "sentence", "Sentence", sentence, draw, note, data="images")
+    return _text_panel("images", "sentence", "Sentence", sentence, draw, note, data="images", tries=tries)
 
 
-def tokens_panel(text: str = "Embeddings are surprisingly fun") -> Panel:
+def tokens_panel(text: str = "Embeddings are surprisingly fun", tries: Sequence[Try] = ()) -> Panel:
     """Inside the model: your own text in the model's word pieces (only the tokenizer runs)."""
     from inside import plot_tokens
 
@@ -255,4 +295,4 @@ def tokens_panel(text: str = "Embeddings are surprisingly fun") -> Panel:
         "<strong>Try it live.</strong> Type any text and press Enter to see the pieces the model reads "
         "(this needs only the tokenizer, not the whole model)."
     )
-    return _text_panel("tokens", "text", "Text", text, draw, note)
+    return _text_panel("tokens", "text", "Text", text, draw, note, tries=tries)

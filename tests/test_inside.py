@@ -99,25 +99,59 @@ def test_the_chapter_says_what_its_numbers_say(run_chapter):
         "inside",
         """{
         "pooled": pooled_cosine, "different": different_sense, "same": same_sense,
+        "own": [own_sentence_share(0), own_sentence_share(LAYERS)],
         "cut": same, "short": short, "order": float(order_score), "passive": float(passive_score),
-        "medians": {k: float(np.median(v)) for k, v in scores.items()}, "floor": noise_floor,
-        "honesty": {f"{m}{d}": v for (m, d), v in honesty.items()}, "chance": chance,
-        "petrichor": dict(petrichor_hits), "tokens": tokenize("petrichor"),
-        "fear": [words[j] for j in neighbours[words.index("fear")]],
-        "rocket": [words[j] for j in neighbours[words.index("rocket")]]}""",
+        "bit": float(similarity(["a dog bit a man"], ["a man bit a dog"])[0, 0]),
+        "medians": {kind: {band: float(np.median(v)) for band, v in by_band.items()} for kind, by_band in bands.items()},
+        "spread": {kind: [float(x) for x in np.percentile(by_band["random"], [5, 95])] for kind, by_band in bands.items()},
+        "floor": floor, "markers": marker_medians, "honesty": honesty, "random": baseline,
+        "intruders": {k: float(np.median(v)) for k, v in intruders.items()}, "eighth": float(np.median(ranked[:, 7])),
+        "inside_theme": float(inside_theme), "petrichor": dict(petrichor_hits), "tokens": tokenize("petrichor"),
+        "lens": {w: {words[j]: float(scores[words.index(w), j]) for j in neighbours[words.index(w)]}
+                 for w in ("cat", "rainbow", "love")}}""",
     )
     assert probe["pooled"] > 0.9999  # "the whole recipe"
-    assert probe["different"][-1] < probe["different"][0] - 0.1  # the club drifts from the animal
-    assert probe["same"][-1] > probe["different"][-1] + 0.1  # two animal bats stay close
+    different, same_sense = probe["different"], probe["same"]
+    assert different[0] > 0.999 and same_sense[0] > 0.999  # same piece, same position: the same vector
+    drops = [a - b for a, b in zip(different, different[1:])]
+    assert max(drops) == drops[-1]  # "most in the last layer"
+    assert different[-1] < different[0] - 0.1 and same_sense[-1] > different[-1] + 0.05  # modestly apart
+    assert probe["own"][0] < 0.2 < 0.7 < probe["own"][1]  # by what they are, then by sentence
     assert probe["cut"] > 0.9999 and probe["short"] < 0.95  # text after the limit changes nothing
-    assert probe["order"] > 0.85 and probe["passive"] < probe["order"]  # word order barely moves the vector
-    m = probe["medians"]
-    assert m["paraphrase"] > 0.6 and 0.2 < m["related"] < 0.4 and m["random"] < 0.1  # the three bands
-    assert probe["floor"] < 0.3  # 0.3 is above the noise floor: "same topic"
-    h = probe["honesty"]
-    assert 0.4 < h["pca2"][0] < 0.65 and h["umap2"][0] > 0.65 and h["tsne2"][0] > 0.65  # about half, seven in ten
-    assert h["pca3"][0] - h["pca2"][0] > max(h["umap3"][0] - h["umap2"][0], h["tsne3"][0] - h["tsne2"][0])
-    assert all(trust > kept > probe["chance"] for kept, trust in h.values())
+    assert probe["order"] > 0.85 and probe["passive"] < probe["order"] < probe["bit"]  # "about 0.9"; higher still
+    words, sentences = probe["medians"]["words"], probe["medians"]["sentences"]
+    floor = probe["floor"]
+    assert 0.35 <= floor["words"] <= 0.45 and 0.15 <= floor["sentences"] <= 0.3  # "about 0.4", "about 0.2"
+    assert probe["spread"]["sentences"][0] >= -0.15 and probe["spread"]["sentences"][1] <= 0.25  # "−0.1 and 0.2"
+    assert probe["spread"]["words"][0] >= 0.08 and probe["spread"]["words"][1] <= 0.45  # "0.1 and 0.4"
+    assert abs(words["random"] - sentences["related"]) < 0.1  # "about what two related sentences score"
+    assert 0.25 <= sentences["related"] <= 0.35 and 0.7 <= sentences["paraphrase"] <= 0.8  # "around 0.3", "0.75"
+    assert sentences["random"] < 0.1 and words["same theme"] > floor["words"] and words["synonyms"] > 0.6
+    markers = probe["markers"]
+    assert markers["with"] - markers["without"] > (markers["with"] - sentences["random"]) / 2  # "much of it"
+    h, rnd = probe["honesty"], probe["random"]
+    kept = {name: v["neighbours kept"] for name, v in h.items()}
+    assert 0.35 < kept["PCA 2-D"] < 0.45 and 0.65 < kept["UMAP 2-D"] < 0.75 and 0.75 <= kept["t-SNE 2-D"] < 0.85
+    gains = {m: kept[f"{m} 3-D"] - kept[f"{m} 2-D"] for m in ("PCA", "UMAP", "t-SNE")}
+    assert max(gains, key=gains.get) == "PCA"  # a third dimension helps PCA most
+    assert abs(rnd["neighbours kept"] - 5 / 59) < 0.03 and 0.45 < rnd["trustworthiness"] < 0.6
+    assert max(kept.values()) < 0.85  # "at best about eight in ten" (takeaways)
+    for scores in h.values():
+        assert scores["trustworthiness"] > scores["neighbours kept"]
+        assert all(scores[m] > rnd[m] + 0.2 for m in rnd)  # every method far above a random map
+        assert 0.3 < scores["distances kept"] < 0.7  # "only moderately"
+    assert h["t-SNE 2-D"]["distances kept"] > h["UMAP 2-D"]["distances kept"]
+    assert h["t-SNE 3-D"]["distances kept"] > h["UMAP 3-D"]["distances kept"]
+    assert (
+        probe["intruders"]["UMAP 2-D"] == probe["intruders"]["t-SNE 2-D"] == 8 and probe["intruders"]["PCA 2-D"] == 14
+    )
+    assert abs(probe["eighth"] - floor["words"]) < 0.02  # "the eighth typically scores at the word floor"
+    assert 0.8 < probe["inside_theme"] < 0.95  # "most lines stay inside the word's own theme"
+    lens = probe["lens"]
+    assert (
+        {"car", "truck"} <= set(lens["cat"]) and "pride" in lens["rainbow"] and {"song", "melody"} <= set(lens["love"])
+    )
+    for word, others in [("cat", ("car", "truck")), ("rainbow", ("pride",)), ("love", ("song", "melody"))]:
+        assert all(lens[word][o] > floor["words"] for o in others)  # each above the word floor
     assert probe["petrichor"]["a pet shop"] > probe["petrichor"]["the smell of rain"]
     assert probe["tokens"] == ["[CLS]", "pet", "##rich", "##or", "[SEP]"]
-    assert {"storm", "rain", "wind"} <= set(probe["fear"]) and {"cloud", "dolphin"} <= set(probe["rocket"])

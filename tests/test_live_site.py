@@ -9,7 +9,7 @@ from browser import chromium, goto_drawn, serve
 
 PANELS = {  # page: (kind, the field to type into, the reader's own text)
     "intro": ("explorer", "words", "lighthouse, harbour, sailor, ocean, desert, camel, cactus"),
-    "vectors": ("playground", "a", "coffee"),
+    "vectors": ("playground", "base", "coffee"),
     "deep-learning": ("search", "query", "what should I feed a puppy"),
     "human-experience": ("images", "sentence", "the number eight"),
     "inside": ("tokens", "text", "Supercalifragilisticexpialidocious!"),
@@ -274,3 +274,29 @@ def test_a_typed_phrase_returns_digits_and_sounds(loaded):
     assert "<img src=x" in page.panel.locator(".book-clips figcaption").inner_text()
     assert page.panel.locator(".book-clips img").count() == 0
     assert page.errors == [], page.errors
+
+
+@pytest.mark.parametrize("name", PANELS)
+def test_try_this_buttons_fill_the_panel_and_change_the_figure(loaded, name):
+    import json
+
+    page = loaded[name]
+    buttons = page.panel.locator("[data-try]")
+    assert buttons.count() >= 3, f"{name}: fewer than three try-this prompts"
+    for i in range(buttons.count()):
+        button = buttons.nth(i)
+        values = json.loads(button.get_attribute("data-try"))
+        hint = button.locator("xpath=..").inner_text()
+        assert len(hint) > len(button.inner_text()) + 15, f"{name}: a prompt without a line on what to look for"
+        before = page.panel.evaluate(FIGURE_DATA)
+        page.page.evaluate("() => { document.querySelector('[data-live] .live-status').textContent = ''; }")
+        button.click()
+        page.page.wait_for_function(
+            "() => /^(Updated|Right)/.test(document.querySelector('[data-live] .live-status').textContent)",
+            timeout=60000,
+        )
+        for field, value in values.items():
+            box = page.panel.locator(f'[name="{field}"]').first
+            assert box.input_value() == value, (name, field)
+        assert page.panel.evaluate(FIGURE_DATA) != before, f"{name}: {values} did not change the figure"
+    assert page.errors == []

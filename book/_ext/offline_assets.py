@@ -21,7 +21,8 @@ from sphinx.util.fileutil import copy_asset_file
 logger = logging.getLogger(__name__)
 PLOTLY_JS = "plotly.min.js"
 BOOK = Path(__file__).resolve().parent.parent
-SCRIPTS = ["book-templates.js", "book-figures.js"]  # in this order, after plotly.js
+SCRIPTS = ["book-templates.js", "book-figures.js", "book-teaching.js"]  # in this order, after plotly.js
+STYLES = ["book-teaching.css"]  # predict-then-reveal questions, takeaways
 
 
 def _plotly_js() -> Path:
@@ -92,6 +93,8 @@ def setup(app: Sphinx) -> dict:
     app.add_js_file(PLOTLY_JS, priority=400)
     for offset, script in enumerate(SCRIPTS, start=1):
         app.add_js_file(script, priority=400 + offset)
+    for style in STYLES:
+        app.add_css_file(style)
     app.connect("html-page-context", _tidy_scripts, priority=998)
     app.connect("html-page-context", _check_offline, priority=999)
     app.connect("builder-inited", _copy_assets)

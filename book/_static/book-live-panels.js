@@ -157,11 +157,11 @@
     playground: {
       bytes: (m, panel) => modelBytes(m) + dataBytes(m, panel),
       check(inputs) {
-        const a = checkText(inputs.a, "a word in a");
-        const b = checkText(inputs.b, "a word in b");
-        const c = String(inputs.c || "").trim() ? checkText(inputs.c, "a word in c") : "";
+        const a = checkText(inputs.base, "a word in a");
+        const b = checkText(inputs.add, "a word in b");
+        const c = String(inputs.subtract || "").trim() ? checkText(inputs.subtract, "a word in c") : "";
         [a, b, c].forEach((t) => { if (t.length > MAX_ENTRY) throw new ReaderError(`Keep a, b and c under ${MAX_ENTRY} characters each.`); });
-        const w = Number(inputs.w);
+        const w = Number(inputs.weight);
         if (!Number.isFinite(w)) throw new ReaderError("The weight must be a number.");
         return { a, b, c, w };
       },

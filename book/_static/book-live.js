@@ -272,6 +272,34 @@
       }
     }
 
+    /* Set the panel's inputs from {name: value} (a "try this" button; later a shared link), as text only. */
+    function fill(values) {
+      for (const [name, value] of Object.entries(values || {})) {
+        const text = String(value);
+        const toggles = panel.querySelectorAll(`.live-toggle button[name="${CSS.escape(name)}"]`);
+        if (toggles.length) {
+          toggles.forEach((b) => b.setAttribute("aria-pressed", String(b.value === text)));
+          continue;
+        }
+        const field = panel.querySelector(`form [name="${CSS.escape(name)}"]`);
+        if (!field) continue;
+        field.value = text;
+        const out = panel.querySelector(`output[name="${CSS.escape(name)}-value"]`);
+        if (out) out.textContent = field.value;
+      }
+    }
+    panel.bookFill = fill;
+
+    panel.querySelectorAll("[data-try]").forEach((b) =>
+      b.addEventListener("click", () => {
+        let values = null;
+        try { values = JSON.parse(b.dataset.try); } catch (err) { values = null; }
+        if (!values || typeof values !== "object") return say("This suggestion could not be read.", true);
+        fill(values);
+        apply();
+      }),
+    );
+
     button.addEventListener("click", async () => { if (await start()) apply(); });
     panel.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && e.target.matches("input")) { e.preventDefault(); apply(); }

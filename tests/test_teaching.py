@@ -1,0 +1,119 @@
+"""What makes the book teach: an opening that says what the reader will do, takeaways, predict-then-reveal
+questions that work with no kernel and no model, glossary links, and code that stays readable on the page."""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+
+from browser import ROOT, chromium, goto_drawn, serve, toc_pages
+
+CHAPTERS = [p for p in toc_pages() if (ROOT / p.replace(".html", ".ipynb")).exists()]
+HIDDEN = {"hide-input", "remove-input", "remove-cell", "hide-cell"}
+MAX_VISIBLE_LINES, MAX_CELL_LINES = 120, 20
+
+
+def visible_cells(page: str) -> list[list[str]]:
+    """The code lines a reader of the site sees, cell by cell (blank lines are not counted)."""
+    nb = nbformat.read(ROOT / page.replace(".html", ".ipynb"), as_version=4)
+    return [
+        [line for line in cell.source.splitlines() if line.strip()]
+        for cell in nb.cells
+        if cell.cell_type == "code" and not HIDDEN & set(cell.metadata.get("tags", []))
+    ]
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_code_on_the_page_stays_readable(page):
+    cells = visible_cells(page)
+    total = sum(len(lines) for lines in cells)
+    assert total <= MAX_VISIBLE_LINES, f"{page}: {total} visible code lines"
+    longest = max((len(lines) for lines in cells), default=0)
+    assert longest <= MAX_CELL_LINES, f"{page}: a visible cell of {longest} lines"
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_each_chapter_opens_with_what_you_will_do_and_ends_with_takeaways(site, page):
+    html = (site / page).read_text()
+    assert re.search(r"<strong>(In this chapter|On this page) you will</strong>", html), page
+    box = re.search(r'<div class="(?:takeaways admonition|admonition takeaways)">(.*?)</div>', html, re.S)
+    assert box, f"{page} has no takeaways box"
+    assert 3 <= box.group(1).count("<li>") <= 5, page
+    assert len(re.findall(r'class="(?:takeaways admonition|admonition takeaways)"', html)) == 1
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_each_chapter_asks_a_question_before_it_answers(site, page):
+    html = (site / page).read_text()
+    questions = re.findall(r'<div class="predict" data-predict data-answer="(\d+)">(.*?)</div></div></div>', html, re.S)
+    assert questions, f"{page} has no predict-then-reveal question"
+    for answer, body in questions:
+        assert 'predict-answer" hidden' in body  # hidden until the reader commits
+        assert int(answer) < body.count('class="predict-choice"')
+
+
+def test_terms_link_to_the_glossary(site):
+    glossary = (site / "book" / "glossary.html").read_text()
+    terms = set(re.findall(r'<dt id="(term-[^"]+)"', glossary))
+    wanted = [
+        "embedding",
+        "vector",
+        "cosine",
+        "dot product",
+        "token",
+        "layer",
+        "pooling",
+        "contrastive learning",
+        "InfoNCE",
+        "negative",
+        "temperature",
+        "PCA",
+        "UMAP",
+        "t-SNE",
+        "Spearman ρ",
+        "trustworthiness",
+        "RAG",
+    ]
+    for term in wanted:
+        assert any(t.lower().startswith(f"term-{term.split()[0].lower()}") for t in terms), term
+    linked = "".join((site / p).read_text() for p in CHAPTERS)
+    used = set(re.findall(r'href="glossary.html#(term-[^"]+)"', linked))
+    assert len(used) >= 15, sorted(used)
+
+
+@pytest.fixture(scope="module")
+def browser_at(site):
+    with serve(site) as base, chromium() as browser:
+        yield browser, base
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_predict_reveals_on_click_and_on_keyboard(browser_at, page):
+    browser, base = browser_at
+    tab = browser.new_page(viewport={"width": 390, "height": 844})
+    errors: list[str] = []
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    goto_drawn(tab, f"{base}/{page}")
+    boxes = tab.locator("[data-predict]")
+    for i in range(boxes.count()):
+        box = boxes.nth(i)
+        answer = box.locator(".predict-answer")
+        assert answer.is_hidden()
+        choices = box.locator(".predict-choice")
+        if i % 2 == 0:  # alternate: mouse on one, keyboard (focus, then Enter) on the next
+            choices.last.click()
+        else:
+            choices.first.focus()
+            tab.keyboard.press("Enter")
+        assert answer.is_visible()
+        assert box.locator(".predict-verdict").inner_text().startswith("You said")
+        right = int(box.get_attribute("data-answer"))
+        assert "predict-correct" in (choices.nth(right).get_attribute("class") or "")
+        choices.nth(right).focus()
+        tab.keyboard.press("Space")
+        assert box.locator(".predict-verdict").inner_text().endswith("right.")
+        assert box.locator("[role=status] .predict-answer").count() == 1  # announced to screen readers
+    assert errors == []
+    tab.close()
