@@ -31,6 +31,13 @@ def parse_words(text: Any, minimum: int = 2, maximum: int = MAX_LIVE_WORDS) -> l
     return words
 
 
+def _bundle(shown: Any) -> dict:
+    """What an Output widget shows for a plotly figure, or for anything with its own HTML (clips to play)."""
+    if isinstance(shown, go.Figure):
+        return pio.renderers["book"].to_mimebundle(shown.to_dict())
+    return {"text/html": shown._repr_html_(), "text/plain": repr(shown)}
+
+
 class Live:
     """Widgets in, figures out: any change re-draws; bad input becomes a one-line message.
 
@@ -76,8 +83,7 @@ class Live:
         # capture routes messages by id, which made nbclient hang now and then when the build ran this.
         # (Not append_display_data either: formatting a plotly figure displays it in the cell instead.)
         self.output.outputs = tuple(
-            {"output_type": "display_data", "data": pio.renderers["book"].to_mimebundle(fig.to_dict()), "metadata": {}}
-            for fig in self.figures
+            {"output_type": "display_data", "data": _bundle(fig), "metadata": {}} for fig in self.figures
         )
 
     def _ipython_display_(self) -> None:

@@ -36,15 +36,20 @@ def building_site() -> Path | None:
     return Path(folder) if folder else None
 
 
-def publish(name: str, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+def publish(name: str, meta: dict, arrays: dict[str, np.ndarray], files: dict[str, bytes] | None = None) -> None:
     """Write a panel's data for the site: ``<name>.json`` (meta + array layout) and ``<name>.bin``.
 
     Float arrays are stored as little-endian float16, integer arrays as uint8: enough for cosine
-    similarity to three decimals, at a quarter of the size. A no-op outside a site build.
+    similarity to three decimals, at a quarter of the size. ``files`` (name: bytes, e.g. audio clips) go
+    to the folder ``<name>/``, listed in the JSON, which is written last. A no-op outside a site build.
     """
     folder = building_site()
     if folder is None:
         return
+    for file, data in (files or {}).items():
+        if "/" in file or file.startswith("."):
+            raise ValueError(f"panel {name!r}: {file!r} is not a plain file name")
+        cache.write_bytes(folder / name / file, data)
     layout, chunks, offset = {}, [], 0
     for key, array in arrays.items():
         array = np.asarray(array)
@@ -59,10 +64,14 @@ def publish(name: str, meta: dict, arrays: dict[str, np.ndarray]) -> None:
         chunks.append(stored.tobytes())
         offset += len(chunks[-1])
     cache.write_bytes(folder / f"{name}.bin", b"".join(chunks))
-    cache.write_bytes(folder / f"{name}.json", json.dumps({"meta": meta, "arrays": layout}).encode())
+    listing = {"files": sorted(files)} if files else {}
+    cache.write_bytes(folder / f"{name}.json", json.dumps({"meta": meta, "arrays": layout, **listing}).encode())
 
 
-def _figure_html(fig: go.Figure) -> str:
+def _figure_html(fig: Any) -> str:
+    """A figure's static HTML; anything else the panel shows (a list of clips) renders itself."""
+    if not isinstance(fig, go.Figure):
+        return fig._repr_html_()
     return BookRenderer().to_mimebundle(fig.to_dict())["text/html"]
 
 
@@ -217,7 +226,9 @@ def _text_panel(
         box = widgets.Text(value=value, description=label, continuous_update=False, layout=widgets.Layout(width="70%"))
         return Live({name: box}, draw)
 
-    return Panel(kind, text_input(name, label, value, size=50), [draw(value)], note, widget, data=data, tries=tries)
+    first = draw(value)  # a figure, or a list of figures (and clips to play)
+    shown = list(first) if isinstance(first, (list, tuple)) else [first]
+    return Panel(kind, text_input(name, label, value, size=50), shown, note, widget, data=data, tries=tries)
 
 
 def search_panel(
@@ -249,12 +260,24 @@ def images_panel(
     draw: Any,
     sentence: str = "a handwritten six",
     tries: Sequence[Try] = (),
+    sounds: dict | None = None,
 ) -> Panel:
-    """The human-experience chapter's image search: a sentence against the held-out digit images."""
-    publish("images", {"labels": [int(x) for x in labels]}, {"vectors": vectors, "pixels": pixels})
+    """The human-experience chapter's search: a sentence against the held-out digit images (and sounds).
+
+    ``sounds``, when given, is ``{"folder": ..., "clips": [{"file", "alt"}, ...], "vectors": (n, 384)}``:
+    spoken clips whose files the chapter published under ``folder``; the panel then lists the closest
+    clips too, and ``draw`` returns the image figure and the clips to play.
+    """
+    meta: dict = {"labels": [int(x) for x in labels]}
+    arrays = {"vectors": vectors, "pixels": pixels}
+    if sounds is not None:
+        meta["sounds"] = {"folder": sounds["folder"], "clips": sounds["clips"]}
+        arrays["sound_vectors"] = sounds["vectors"]
+    publish("images", meta, arrays)
+    also = " and the five spoken clips closest to it, in voices the sound encoder never heard" if sounds else ""
     note = (
         "<strong>Try it live.</strong> Describe a digit in your own words and press Enter: the eight "
-        "held-out images closest to your sentence appear."
+        f"held-out images closest to your sentence appear{also}."
     )
     return _text_panel("images", "sentence", "Sentence", sentence, draw, note, data="images", tries=tries)
 

@@ -162,3 +162,37 @@ def test_widget_draws_inside_its_output_in_a_real_kernel():
     before, after = (json.loads(nb.cells[i].outputs[0]["text"]) for i in (1, 2))
     assert before[0] == [["application/vnd.plotly.v1+json", "text/html"]] * 2
     assert before[1] == [["cat", "dog", "car"]] and after[1] == [["cat", "dog", "car", "bus"]]
+
+
+def test_the_images_panel_lists_sounds_on_the_site_and_plays_them_in_jupyterlab(monkeypatch, tmp_path):
+    """The human-experience panel: spoken clips beside the images, files on the site, Audio in JupyterLab."""
+    import json
+
+    import numpy as np
+    import plotly.graph_objects as go
+
+    import panels
+    import senses
+
+    _, heldout = senses.spoken_digits()
+    vectors = np.eye(4, 384, dtype=np.float32)
+    sound_vectors = np.eye(len(heldout), 384, dtype=np.float32)
+
+    def draw(sentence):
+        return [go.Figure(go.Heatmap(z=[[0, 1]])), senses.listen(heldout, [7, 3], [0.5, 0.4], title=sentence)]
+
+    args = (vectors, np.zeros((4, 8, 8)), np.arange(4), draw)
+    monkeypatch.delenv("EMBEDDINGS_BOOK_PANELS", raising=False)
+    widget = panels.images_panel(*args, sounds=senses.panel_sounds(heldout, sound_vectors)).widget()
+    widget.controls["sentence"].value = "the number seven"
+    shown = [live._bundle(item) for item in widget.figures]
+    assert "application/vnd.plotly.v1+json" in shown[0]
+    assert shown[1]["text/html"].count("data:audio/wav;base64,") == 2 and "the number seven" in shown[1]["text/html"]
+
+    monkeypatch.setenv("EMBEDDINGS_BOOK_PANELS", str(tmp_path))
+    page = panels.images_panel(*args, sounds=senses.panel_sounds(heldout, sound_vectors)).to_html()
+    assert 'data-live="images"' in page and page.count("<audio controls") == 2
+    assert f'src="{senses.SITE_URL}{heldout.file(7)}"' in page
+    data = json.loads((tmp_path / "images.json").read_text())
+    assert data["meta"]["sounds"]["folder"] == "sounds" and len(data["meta"]["sounds"]["clips"]) == len(heldout)
+    assert data["arrays"]["sound_vectors"]["shape"] == [len(heldout), 384]

@@ -224,6 +224,58 @@ def test_nothing_outside_the_site(loaded):
         assert outside == [], f"{name}: {outside}"
 
 
+PLAY_JS = """async (audio) => {
+    audio.muted = true;  // a page may start muted playback without a click
+    await audio.play();
+    await new Promise((done) => (audio.currentTime > 0 ? done() : audio.addEventListener("timeupdate", done, { once: true })));
+    audio.pause();
+    return { duration: audio.duration, played: audio.currentTime, error: audio.error && audio.error.code };
+}"""
+
+
+def test_the_page_plays_its_spoken_clips(browser_at, site):
+    """The human-experience page: every <audio> plays a file the site serves, with a text alternative."""
+    browser, base = browser_at
+    page = Page(browser, base, "human-experience")
+    players = page.page.locator("audio")
+    assert players.count() >= 10  # the four held-out voices, "the number seven", the panel's five
+    for i in range(players.count()):
+        audio = players.nth(i)
+        src = audio.get_attribute("src")
+        assert src.startswith("../_static/live/panels/sounds/") and src.endswith(".wav"), src
+        assert (site / "book" / src).resolve().is_file(), src
+        assert audio.get_attribute("aria-label").startswith("a voice saying '")
+        assert audio.get_attribute("preload") == "none"  # nothing downloads until the reader presses play
+    sounds = list((site / "_static" / "live" / "panels" / "sounds").iterdir())
+    assert len(sounds) == 120 and sum(f.stat().st_size for f in sounds) <= 2_000_000
+    assert not [u for u in page.requests if u.endswith(".wav")]
+    result = players.first.evaluate(PLAY_JS)
+    assert result["duration"] > 0.15 and result["played"] > 0 and result["error"] is None, result
+    assert page.errors == [], page.errors
+    page.page.close()
+
+
+def test_a_typed_phrase_returns_digits_and_sounds(loaded):
+    page = loaded["human-experience"]
+    status = page.apply("sentence", "someone saying three")
+    assert "The closest clips say" in status, status
+    clips = page.panel.locator(".book-clips li")
+    assert clips.count() == 5
+    labels = [clips.nth(i).locator(".book-clip-label").inner_text() for i in range(5)]
+    assert sum("'three'" in label for label in labels) >= 4, labels
+    assert all(label.startswith("a voice saying '") and "held-out voice" in label for label in labels), labels
+    assert "someone saying three" in page.panel.locator(".book-clips figcaption").inner_text()
+    first = clips.first.locator("audio")
+    assert "/_static/live/panels/sounds/" in first.evaluate("a => a.src")
+    result = first.evaluate(PLAY_JS)
+    assert result["duration"] > 0.15 and result["error"] is None, result
+    # the reader's text is text: shown as typed, never parsed as HTML
+    page.apply("sentence", "<img src=x onerror=alert(1)> seven")
+    assert "<img src=x" in page.panel.locator(".book-clips figcaption").inner_text()
+    assert page.panel.locator(".book-clips img").count() == 0
+    assert page.errors == [], page.errors
+
+
 @pytest.mark.parametrize("name", PANELS)
 def test_try_this_buttons_fill_the_panel_and_change_the_figure(loaded, name):
     import json

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import subprocess
@@ -259,6 +260,9 @@ def test_missing_panel_data_makes_its_chapter_run_again(built_site, tmp_path):
     out = tmp_path / "copy"
     shutil.copytree(built_site.html.parent.parent, out, symlinks=True)  # the whole --path-output folder
     (out / "_build" / ".panels" / "images.json").unlink()
+    clip = sorted((out / "_build" / ".panels" / "sounds").iterdir())[0]  # a spoken clip the page plays
+    clip.unlink()
+    shutil.rmtree(out / "_build" / "html" / "_static" / "live" / "panels" / "sounds")
     env = dict(os.environ, EMBEDDINGS_BOOK_CACHE=str(out / "cache"), PYTHONWARNINGS="")
     jupyter_book = str(Path(sys.executable).parent / "jupyter-book")
     proc = subprocess.run(
@@ -272,3 +276,20 @@ def test_missing_panel_data_makes_its_chapter_run_again(built_site, tmp_path):
     assert "human-experience.ipynb: Executing notebook" in proc.stdout + proc.stderr
     assert "vectors.ipynb: Executing notebook" not in proc.stdout + proc.stderr  # only the chapter that lost its data
     assert (out / "_build" / "html" / "_static" / "live" / "panels" / "images.json").exists()
+    assert (out / "_build" / "html" / "_static" / "live" / "panels" / "sounds" / clip.name).exists()
+
+
+def test_panel_data_counts_as_missing_when_a_file_it_lists_is_gone(tmp_path):
+    """A chapter's clips are listed in its panel data: one gone, and the chapter runs again."""
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    import live_panels
+
+    (tmp_path / "sounds").mkdir()
+    (tmp_path / "sounds" / "seven.wav").write_bytes(b"RIFF")
+    (tmp_path / "sounds.bin").write_bytes(b"")
+    (tmp_path / "sounds.json").write_text(json.dumps({"meta": {}, "arrays": {}, "files": ["seven.wav"]}))
+    assert live_panels._panel_data_complete(tmp_path, "sounds")
+    (tmp_path / "sounds" / "seven.wav").unlink()
+    assert not live_panels._panel_data_complete(tmp_path, "sounds")
+    (tmp_path / "sounds.json").write_text("{not json")  # a damaged listing is missing data too
+    assert not live_panels._panel_data_complete(tmp_path, "sounds")

@@ -5,7 +5,8 @@
 * when the build starts: exports the browser model (``browser_model.export()``, cached on disk) and
   copies it, transformers.js and onnxruntime's WebAssembly from ``node_modules`` into ``_static/live/``,
   gzipping the large files (the browser unpacks them);
-* when it ends: copies the panel data and writes ``live/manifest.js``, the sizes each button states.
+* when it ends: copies the panel data (and the files it lists, such as audio clips) and writes
+  ``live/manifest.js``, the sizes each button states.
 """
 
 from __future__ import annotations
@@ -36,7 +37,12 @@ RUNTIME = {  # what the browser loads from npm packages, by name in _static/live
     f"{ORT_BUILD}.wasm": NODE / "onnxruntime-web" / "dist" / f"{ORT_BUILD}.wasm",
 }
 GZIP_FROM = 200_000  # bytes: larger files are served gzipped
-PANEL_DATA = {"vocabulary": "vectors", "search": "deep-learning", "images": "human-experience"}  # data: chapter
+PANEL_DATA = {  # data: the chapter that writes it
+    "vocabulary": "vectors",
+    "search": "deep-learning",
+    "images": "human-experience",
+    "sounds": "human-experience",  # spoken clips (WAV files) that the page and the images panel play
+}
 SCRIPTS = ["live/manifest.js", "book-live.js", "book-live-panels.js"]
 if str(BOOK) not in sys.path:  # the book's own modules: cache, browser_model
     sys.path.insert(0, str(BOOK))
@@ -46,12 +52,26 @@ def _panels_dir(app: Sphinx) -> Path:
     return Path(app.outdir).parent / ".panels"
 
 
+def _panel_files(folder: Path, name: str) -> list[Path] | None:
+    """The files a panel's data lists besides its .json and .bin (audio clips); None if the .json is unreadable."""
+    try:
+        listed = json.loads((folder / f"{name}.json").read_text(encoding="utf-8")).get("files", [])
+    except (OSError, ValueError, AttributeError):
+        return None
+    return [folder / name / file for file in listed]
+
+
+def _panel_data_complete(folder: Path, name: str) -> bool:
+    files = _panel_files(folder, name)
+    return files is not None and all(p.exists() for p in [folder / f"{name}.bin", *files])
+
+
 def _heal_missing_panel_data(app: Sphinx, env, docnames: list[str]) -> None:
     """A chapter whose panel data is missing runs again, even when its notebook is in the execution cache."""
     config = getattr(env, "mystnb_config", None)
     if config is None or not config.execution_cache_path:
         return
-    missing = [chapter for name, chapter in PANEL_DATA.items() if not (_panels_dir(app) / f"{name}.json").exists()]
+    missing = [chapter for name, chapter in PANEL_DATA.items() if not _panel_data_complete(_panels_dir(app), name)]
     if not missing:
         return
     from jupyter_cache import get_cache
@@ -145,11 +165,14 @@ def _copy_panel_data(app: Sphinx, exception: Exception | None) -> None:
     panels = {}
     for name in PANEL_DATA:
         parts = [_panels_dir(app) / f"{name}{suffix}" for suffix in (".json", ".bin")]
-        if not all(p.exists() for p in parts):
+        if not _panel_data_complete(_panels_dir(app), name):
             logger.warning(f"live panel data {name!r} was not written; delete _build and build again", type="live")
             continue
         for part in parts:
             shutil.copyfile(part, target / part.name)
+        for file in _panel_files(_panels_dir(app), name) or []:  # fetched one by one when played: not in the total
+            (target / name).mkdir(exist_ok=True)
+            shutil.copyfile(file, target / name / file.name)
         panels[name] = sum(p.stat().st_size for p in parts)
     _write_manifest(app, getattr(app, "live_files", {}), panels)
 

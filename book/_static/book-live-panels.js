@@ -233,7 +233,8 @@
         const ink = [[0, "#ffffff"], [1, "#000000"]]; // white paper, black ink: as the chapter's figure (gray_r)
         await draw(div, [{ type: "heatmap", z: row, zmin: 0, zmax: 16, colorscale: ink, showscale: false, hoverinfo: "skip" }], layout);
         const digits = best.map(([i]) => data.meta.labels[i]);
-        return [`The images show ${digits.join(", ")}.`, notes([sentence])].filter(Boolean).join(" ");
+        const heard = data.meta.sounds ? showClips(panel, data, q, quoted, api) : "";
+        return [`The images show ${digits.join(", ")}.${heard}`, notes([sentence])].filter(Boolean).join(" ");
       },
     },
 
@@ -274,6 +275,34 @@
       },
     },
   };
+
+  /* The spoken clips closest to the reader's sentence, as <audio> elements built with DOM calls: text by
+     textContent, each src one of the clips the chapter shipped. Returns a sentence for the status line. */
+  function showClips(panel, data, query, quoted, api) {
+    const { folder, clips } = data.meta.sounds;
+    const best = topK(query, data.sound_vectors, clips.length, 5);
+    const figure = panel.querySelector(".book-clips");
+    if (!figure) return "";
+    const caption = figure.querySelector("figcaption");
+    if (caption) caption.textContent = `The ${best.length} spoken clips closest to “${quoted}”`;
+    const list = document.createElement("ol");
+    const files = clips.map((c) => c.file);
+    for (const [i, score] of best) {
+      const item = document.createElement("li");
+      const label = document.createElement("span");
+      label.className = "book-clip-label";
+      label.textContent = `${clips[i].alt} · cosine ${score.toFixed(2)}`;
+      const audio = document.createElement("audio");
+      audio.controls = true;
+      audio.preload = "none";
+      audio.src = api.panelFile(folder, clips[i].file, files);
+      audio.setAttribute("aria-label", clips[i].alt);
+      item.append(label, " ", audio);
+      list.append(item);
+    }
+    figure.querySelector("ol").replaceWith(list);
+    return ` The closest clips say ${best.map(([i]) => clips[i].word).join(", ")}.`;
+  }
 
   /* Keyword ranking as the chapter's TfidfVectorizer does it: lowercase words, English stop words out,
      1 + log(count), times idf, length 1, dot product with each passage's row. */

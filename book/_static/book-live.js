@@ -174,6 +174,12 @@
     return panelData.get(name);
   }
 
+  /* The address of a file a panel's data lists (an audio clip): only names from that list, never the reader's. */
+  function panelFile(name, file, listed) {
+    if (!listed.includes(file)) throw new Error(`${file} is not one of the panel's files`);
+    return new URL(`panels/${encodeURIComponent(name)}/${encodeURIComponent(file)}`, live).href;
+  }
+
   function halfToFloat(halves) {
     const out = new Float32Array(halves.length);
     for (let i = 0; i < halves.length; i++) {
@@ -254,7 +260,7 @@
         if (!(await start())) return;
         say("Working…");
         const t0 = performance.now();
-        const note = await kind.run(checked, panel, { loadPanelData, embed, loadTokenizer });
+        const note = await kind.run(checked, panel, { loadPanelData, embed, loadTokenizer, panelFile });
         const ms = Math.round(performance.now() - t0);
         const ready = readyIn && !kind.tokenizerOnly ? ` (model ready in ${readyIn.toFixed(1)} s)` : "";
         say(`Updated in ${ms} ms${ready}.` + (note ? ` ${note}` : ""));

@@ -1,0 +1,113 @@
+"""Figures of one space shared by several modalities: digit images, captions, sentences and sounds (human experience)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from helpers import COLORS, r, scatter_traces
+from projections import pca_map
+
+DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+GREY = "#888888"
+
+
+def _points(xyz: np.ndarray, **kwargs) -> go.Scatter3d:
+    return go.Scatter3d(x=r(xyz[:, 0]), y=r(xyz[:, 1]), z=r(xyz[:, 2]), **kwargs)
+
+
+def plot_shared_space(
+    captions: Sequence[str],
+    caption_vectors: np.ndarray,
+    images: tuple[np.ndarray, np.ndarray],
+    sentences: tuple[Sequence[str], np.ndarray] | None = None,
+    sounds: tuple[np.ndarray, np.ndarray, Sequence[str]] | None = None,
+    title: str = "Digit images, captions and new sentences in one space",
+) -> go.Figure:
+    """One 3-D PCA map, fitted on the ten caption vectors, with everything else placed in it.
+
+    ``images`` is (vectors, digits): small dots coloured by digit. ``sentences`` is (texts, vectors): grey
+    crosses. ``sounds`` is (vectors, digits, hover texts): open circles in their digit's colour. The
+    captions are diamonds labelled with their digit.
+    """
+    to_map = pca_map(caption_vectors, dims=3)  # the axes that best separate the ten captions
+    vectors, digits = images
+    order = np.argsort(digits, kind="stable")  # zero to nine, as the captions
+    names = [DIGITS[d] for d in digits[order]]
+    fig = go.Figure(scatter_traces(to_map(vectors[order]), [f"image of a {n}" for n in names], names, 3, False))
+    fig.update_traces(marker=dict(size=3, opacity=0.6))
+    fig.add_trace(
+        _points(
+            to_map(caption_vectors),
+            mode="markers+text",
+            text=DIGITS,
+            hovertext=list(captions),
+            name="captions",
+            marker=dict(size=8, symbol="diamond", color=COLORS[:10], line=dict(color=GREY, width=1)),
+            hovertemplate="%{hovertext}<extra>caption</extra>",
+        )
+    )
+    if sentences is not None:
+        texts, sentence_vectors = sentences
+        fig.add_trace(
+            _points(
+                to_map(sentence_vectors),
+                mode="markers",
+                text=list(texts),
+                name="sentences",
+                marker=dict(size=5, symbol="cross", color=GREY),
+                hovertemplate="%{text}<extra>new sentence</extra>",
+            )
+        )
+    if sounds is not None:
+        sound_vectors, sound_digits, hover = sounds
+        fig.add_trace(
+            _points(
+                to_map(sound_vectors),
+                mode="markers",
+                text=list(hover),
+                name="spoken clips",
+                marker=dict(size=4, symbol="circle-open", color=[COLORS[d] for d in sound_digits]),
+                hovertemplate="%{text}<extra>sound</extra>",
+            )
+        )
+    blank = dict(showticklabels=False, title="")
+    fig.update_layout(
+        height=620,
+        margin=dict(l=0, r=0, t=50, b=0),
+        title=title,
+        scene=dict(xaxis=blank, yaxis=blank, zaxis=blank),
+    )
+    return fig
+
+
+def image_grid(
+    queries: Mapping[str, np.ndarray], vectors: np.ndarray, images: np.ndarray, per_row: int = 5, title: str = ""
+) -> go.Figure:
+    """The ``per_row`` images whose vectors are closest to each query vector, one row per query (its label)."""
+    labels = list(queries)
+    best = [np.argsort(-(vectors @ queries[q]), kind="stable")[:per_row] for q in labels]
+    side = images.shape[1]
+    gap = np.full((side, 1), np.nan)
+    rows = [np.hstack([x for i in row for x in (images[i], gap)][:-1]) for row in best]
+    grid = np.vstack([x for row in rows for x in (row, np.full((2, row.shape[1]), np.nan))][:-1])
+    fig = go.Figure(go.Heatmap(z=grid, colorscale="gray_r", showscale=False, hoverinfo="skip"))
+    fig.update_layout(
+        height=110 + 64 * len(labels),
+        title=title or f"Top {per_row} held-out images for each sentence",
+        meta=dict(description=f"Rows of handwritten digits: the {per_row} held-out images closest to each query."),
+        xaxis=dict(visible=False, constrain="domain"),
+        margin=dict(l=10, r=10, t=50, b=10),
+        yaxis=dict(
+            tickvals=[i * (side + 2) + (side - 1) / 2 for i in range(len(labels))],
+            ticktext=labels,
+            autorange="reversed",
+            scaleanchor="x",
+            constrain="domain",
+            showgrid=False,
+            zeroline=False,
+        ),
+    )
+    return fig
