@@ -184,8 +184,19 @@ def test_image_text_space_is_reproducible_and_accurate(run_chapter):
                   kind="stable")[:5]]]] for i in asked],
         "voices": [len(set(training_clips.voices)), len(set(heldout_clips.voices))],
         "weights": [sum(p.numel() for p in image_encoder.parameters()), sum(p.numel() for p in sound_encoder.parameters())],
-        "sentences": len(sentences), "clips": len(heldout_clips), "images": len(test_idx)}""",
+        "sentences": len(sentences), "clips": len(heldout_clips), "images": len(test_idx),
+        "rain": nearest("the smell of rain", descriptions, k=2), "to_rain": to_rain,
+        "salty": float(embed("the smell of rain")[0] @ embed("the salty air by the sea")[0]),
+        "tin": float(embed("the smell of rain")[0] @ embed("rain drumming on a tin roof")[0]),
+        "fire": (lambda v: (v @ v.T).tolist())(embed(["smoke from a campfire", "the crackle of a fire",
+                                                       "the heat of a fireplace on your face"]))}""",
     )
+    # the first half: the smell of rain's nearest, petrichor below the siren at the sentence floor, two pulls
+    assert [t for t, _ in probe["rain"]] == ["the salty air by the sea", "wet earth after a storm"]
+    assert probe["to_rain"]["petrichor"] < probe["to_rain"]["a siren wailing down the street"] <= 0.3
+    assert probe["salty"] > probe["tin"] + 0.05
+    fire = probe["fire"]
+    assert min(fire[0][1], fire[0][2], fire[1][2]) > 0.4  # "a block of high scores"
     # Floor: seeds 0-4 measured 97.3-98.7% held-out top-1 accuracy on 450 images (chance is 10%);
     # 93% leaves room for BLAS differences between machines while still failing a broken encoder.
     assert probe["accuracy"] >= 0.93

@@ -108,6 +108,8 @@ def test_a_panel_is_html_in_the_build_and_a_widget_in_jupyterlab(monkeypatch, tm
 
 def test_static_pages_show_a_panel_not_a_widget(site):
     for page in toc_pages():
+        if not (ROOT / page.replace(".html", ".ipynb")).exists():
+            continue  # the glossary is plain text
         html = (site / page).read_text()
         assert html.count("data-live=") == 1 and "Try it live." in html, page
         for dead in ("VBox(", "HBox(", "Text(value=", "FloatSlider(", "widget-view+json", "widget-state+json"):
