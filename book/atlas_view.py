@@ -100,7 +100,9 @@ def map_figure(a: Atlas, title: str | None = None, lens: dict | None = None) -> 
             text=[wrap(p.text) for p in paragraphs],
             customdata=[[escape(p.chapter), p.href, p.section, p.text, p.chapter] for p in paragraphs],
             hovertemplate="%{text}<extra>%{customdata[0]}</extra>",
-            marker=dict(color=PARAGRAPH_COLOR, symbol="diamond", size=7, opacity=0.9, line=dict(width=1, color="#ffffff")),
+            marker=dict(
+                color=PARAGRAPH_COLOR, symbol="diamond", size=7, opacity=0.9, line=dict(width=1, color="#ffffff")
+            ),
             showlegend=False,
         ),
         go.Scatter(
