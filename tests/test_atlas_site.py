@@ -134,13 +134,14 @@ def test_a_click_draws_the_lens_with_no_model_and_labels_follow_the_zoom(browser
     report = layout_report(page)
     atlas_figure = next(f for f in report["figures"] if f["id"] == page.locator(MAP).get_attribute("id"))
     assert atlas_figure["labels"] > 10 and atlas_figure["overlaps"] <= 3
+    page.locator(MAP).scroll_into_view_if_needed()
     pixel = page.evaluate(
         f"""([x, y]) => {{ const d = document.querySelector('{MAP}'); const box = d.querySelector('.nsewdrag').getBoundingClientRect();
         return [box.left + d._fullLayout.xaxis.l2p(x), box.top + d._fullLayout.yaxis.l2p(y)]; }}""",
         where,
     )
     page.mouse.move(*pixel)
-    page.wait_for_timeout(300)
+    page.wait_for_selector(f"{MAP} .hoverlayer .hovertext", timeout=20000)  # plotly knows the point under the mouse
     status = status_after(page, lambda: page.mouse.click(*pixel))
     assert "of its 10 true neighbours are also among its 10 nearest on the map" in status, status
     assert not [u for u in page.requests if "/models/" in u or "atlas.bin" in u], "a click needs no model"
