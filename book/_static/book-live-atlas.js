@@ -235,6 +235,7 @@
     const placed = label === it.texts[indexOf(it, label)] ? "" : " (placed among its nearest items)";
     const title = `${escape(base)}<br><sup>“${escape(short(label, 40))}”${placed}: ${kept.size} of its ${K} true neighbours are among its ${K} nearest on the map</sup>`;
     div.__atlasLabels = labels.key;
+    div.__atlasView = ranges;
     return Plotly.update(div, {
       x: [labels.x, kx, lx, px], y: [labels.y, ky, ly, py],
       text: [labels.text, [], [], [escape(short(label, 40)), ...truth.map((j) => escape(short(it.texts[j], 30)))]],
@@ -320,7 +321,12 @@
   function relabel(div) {
     const full = div._fullLayout;
     if (!full || !items || !regions) return;
-    const labels = labelsFor(div, { x: full.xaxis.range, y: full.yaxis.range });
+    const view = { x: full.xaxis.range, y: full.yaxis.range };
+    const last = div.__atlasView;
+    const span = view.x[1] - view.x[0];
+    if (last && [0, 1].every((k) => Math.abs(view.x[k] - last.x[k]) < 0.005 * span && Math.abs(view.y[k] - last.y[k]) < 0.005 * span)) return;
+    div.__atlasView = view; // the view the labels were chosen for: a lens's own jump needs no second redraw
+    const labels = labelsFor(div, view);
     if (labels.key === div.__atlasLabels) return;
     div.__atlasLabels = labels.key;
     Plotly.restyle(div, { x: [labels.x], y: [labels.y], text: [labels.text], "textfont.size": [labels.size] }, [TRACE.labels]);
