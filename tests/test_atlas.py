@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 
 import numpy as np
 import pytest
+
+from browser import ROOT
 
 # SHA-256 of well-known slurs and strong swear words, written for this test (never spelled out in the
 # repository): some on better-profanity's list, some on the book's own blocklist, some plurals.
@@ -179,3 +182,20 @@ def test_the_chapter_says_what_it_computes(run_chapter):
     assert probe["bank"] >= 6 and probe["bank_tight"] >= probe["tight_from"]  # a close-knit family
     assert probe["bank_near"] == ["banks", "banking", "bankers", "banker"]
     assert probe["mercury"] == 0 and {"metal", "planet"} <= set(probe["mercury_near"])
+
+
+def test_the_atlas_chapter_runs_again_when_the_prose_changes(tmp_path):
+    """Its paragraphs' fingerprint is published with its data; another fingerprint means stale paragraphs."""
+    import sys
+
+    from booktext import fingerprint, paragraphs
+
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    import live_panels
+
+    published = tmp_path / "atlas.json"
+    assert not live_panels._paragraphs_changed(published)  # no data yet: the missing-data check runs it
+    published.write_text(json.dumps({"meta": {"paragraphs": fingerprint(paragraphs())}}))
+    assert not live_panels._paragraphs_changed(published)
+    published.write_text(json.dumps({"meta": {"paragraphs": "an older text"}}))
+    assert live_panels._paragraphs_changed(published)
