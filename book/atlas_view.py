@@ -230,7 +230,7 @@ def region_figure(a: Atlas, word: str, limit: int = 400) -> go.Figure:
     )
     name = a.region_names[a.regions[i]]
     fig.update_layout(
-        title=f"The region “{escape(name)}”: {len(near)} of its {len(region)} words, nearest “{escape(word)}” first",
+        title=f"Words near “{escape(word)}” in its region, “{escape(name)}”: {len(near)} of {len(region)}",
         height=560,
         xaxis=dict(visible=False),
         yaxis=dict(visible=False, scaleanchor="x"),

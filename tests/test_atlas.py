@@ -163,7 +163,7 @@ def test_the_chapter_says_what_it_computes(run_chapter):
         "words": atlas.words, "paragraphs": len(atlas.paragraphs), "chapters": len(chapters),
         "settings": SETTINGS, "mean": float(kept.mean()), "none": float(np.mean(kept == 0)),
         "tight": float(tight.mean()), "loose": float(loose.mean()), "sixty": sixty,
-        "regions": atlas.region_names, "hits": [t for t, _ in hits[:3]],
+        "regions": atlas.region_names, "hits": [p.text for p, _ in hits],
         "bank": atlas.kept(atlas.index("bank")), "bank_tight": float(tightness[atlas.index("bank")]),
         "tight_from": float(np.quantile(tightness, 0.8)),
         "mercury": atlas.kept(atlas.index("mercury")),
@@ -173,12 +173,12 @@ def test_the_chapter_says_what_it_computes(run_chapter):
     assert probe["words"] == 20_000 and probe["paragraphs"] > 100 and probe["chapters"] >= 6
     assert probe["settings"]["neighbours"] == 15 and probe["settings"]["regions"] == 60
     assert 1.5 <= probe["mean"] < 3.0  # "fewer than three of ten"; the prediction's answer is "2 or 3"
-    assert 0.12 <= probe["none"] <= 0.2  # "one word in six"
+    assert 0.14 <= probe["none"] <= 0.19  # "one word in six"
     assert 2.5 <= probe["tight"] / probe["loose"] <= 3.5  # "about three times as many"
     assert round(probe["sixty"] * 10) == 7  # "about seven" (Inside the model)
     names = " ".join(probe["regions"])
     assert all(w in names for w in ("music", "food", "sport", "medicine", "election"))  # the takeaways
-    assert all("map" in t.lower() and "lying" not in t.lower() for t in probe["hits"])
+    assert len(probe["hits"]) == 3 and all("map" in t.lower() and "lying" not in t.lower() for t in probe["hits"])
     assert probe["bank"] >= 6 and probe["bank_tight"] >= probe["tight_from"]  # a close-knit family
     assert probe["bank_near"] == ["banks", "banking", "bankers", "banker"]
     assert probe["mercury"] == 0 and {"metal", "planet"} <= set(probe["mercury_near"])
