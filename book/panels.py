@@ -4,7 +4,7 @@ Each chapter ends its "Try it live" paragraph with one call, e.g. ``explorer_pan
 depends on where the notebook runs:
 
 * building the site (the build sets ``EMBEDDINGS_BOOK_PANELS``): HTML for a panel with
-  ``data-live="explorer" | "playground" | "search" | "images" | "tokens"``, holding its inputs, a button that states
+  ``data-live="explorer" | "playground" | "search" | "images" | "tokens" | "atlas"``, holding its inputs, a button that states
   the download size, a status line and figures drawn from precomputed vectors. ``_static/book-live.js``
   runs the model in the browser (transformers.js) when the reader asks. The data a panel needs is written
   next to the build by ``publish`` (float16 vectors, uint8 pixels) and fetched with the model.
@@ -26,7 +26,7 @@ import plotly.graph_objects as go
 import cache
 from rendering import BookRenderer
 
-KINDS = ("explorer", "playground", "search", "images", "tokens")
+KINDS = ("explorer", "playground", "search", "images", "tokens", "atlas")
 Try = tuple[str, dict[str, str], str]  # (button label, {input name: value}, what to look for)
 
 
@@ -39,9 +39,11 @@ def building_site() -> Path | None:
 def publish(name: str, meta: dict, arrays: dict[str, np.ndarray], files: dict[str, bytes] | None = None) -> None:
     """Write a panel's data for the site: ``<name>.json`` (meta + array layout) and ``<name>.bin``.
 
-    Float arrays are stored as little-endian float16, integer arrays as uint8: enough for cosine
-    similarity to three decimals, at a quarter of the size. ``files`` (name: bytes, e.g. audio clips) go
-    to the folder ``<name>/``, listed in the JSON, which is written last. A no-op outside a site build.
+    Float arrays are stored as little-endian float16, enough for cosine similarity to three decimals at
+    a quarter of the size; int8 and uint16 arrays as they are; other integer arrays as uint8. Each array
+    starts at a multiple of 4 bytes, so the browser can view it in place. ``files`` (name: bytes, e.g.
+    audio clips) go to the folder ``<name>/``, listed in the JSON, which is written last. A no-op outside
+    a site build.
     """
     folder = building_site()
     if folder is None:
@@ -52,20 +54,26 @@ def publish(name: str, meta: dict, arrays: dict[str, np.ndarray], files: dict[st
         cache.write_bytes(folder / name / file, data)
     layout, chunks, offset = {}, [], 0
     for key, array in arrays.items():
-        array = np.asarray(array)
-        stored = array.astype("<f2") if array.dtype.kind == "f" else array.astype(np.uint8)
-        if not np.all(np.isfinite(stored.astype(np.float32))):
+        stored, dtype = _stored(np.asarray(array))
+        if dtype == "float16" and not np.all(np.isfinite(stored.astype(np.float32))):
             raise ValueError(f"panel {name!r}: array {key!r} does not fit float16")
-        layout[key] = {
-            "dtype": "float16" if stored.dtype.kind == "f" else "uint8",
-            "shape": list(stored.shape),
-            "offset": offset,
-        }
-        chunks.append(stored.tobytes())
+        layout[key] = {"dtype": dtype, "shape": list(stored.shape), "offset": offset}
+        data = stored.tobytes()
+        chunks.append(data + b"\0" * (-len(data) % 4))
         offset += len(chunks[-1])
     cache.write_bytes(folder / f"{name}.bin", b"".join(chunks))
     listing = {"files": sorted(files)} if files else {}
     cache.write_bytes(folder / f"{name}.json", json.dumps({"meta": meta, "arrays": layout, **listing}).encode())
+
+
+def _stored(array: np.ndarray) -> tuple[np.ndarray, str]:
+    if array.dtype == np.int8:
+        return array, "int8"
+    if array.dtype == np.uint16:
+        return array.astype("<u2"), "uint16"
+    if array.dtype.kind == "f":
+        return array.astype("<f2"), "float16"
+    return array.astype(np.uint8), "uint8"
 
 
 def _figure_html(fig: Any) -> str:
@@ -101,6 +109,7 @@ class Panel:
         widget: Any,
         data: str = "",
         tries: Sequence[Try] = (),
+        extra: str = "",
     ):
         if kind not in KINDS:
             raise ValueError(f"unknown panel {kind!r}; choose one of {', '.join(KINDS)}")
@@ -113,6 +122,7 @@ class Panel:
             data,
         )
         self.tries = list(tries)
+        self.extra = extra  # HTML after the figures (the atlas's result lists)
 
     def to_html(self) -> str:
         figures = "".join(_figure_html(fig) for fig in self.figures)
@@ -123,7 +133,7 @@ class Panel:
             f'<form class="live-controls" onsubmit="return false">{self.controls}</form>'
             '<p class="live-actions"><button type="button" class="live-load" hidden></button>'
             '<span class="live-status" role="status" aria-live="polite"></span></p>'
-            f"{figures}</section>"
+            f"{figures}{self.extra}</section>"
         )
 
     def _ipython_display_(self) -> None:

@@ -5,7 +5,9 @@ floor x executed notebooks; (3) a no-change rebuild; (4) each chapter's Run All 
 empty caches and with warm ones; (5) page sizes; (6) the first screen of figures drawn after navigation, in Chromium; (7) the model in
 the browser: bytes fetched, time to ready, time per text; (8) embedding throughput, the cache hit time,
 and the live explorer's time from a new word to the updated figure; (9) the model in Chromium, Firefox and
-WebKit side by side: ready, where the time went, first word, further words, parity with Python.
+WebKit side by side: ready, where the time went, first word, further words, parity with Python; (10) the
+atlas: its map's first draw, search from Enter to the list, the bytes it fetches, at 1x and with the CPU
+throttled 4x.
 
     python tests/bench.py [--runs 3]
     python tests/bench.py --engines-only [_build/html]    (only (9), on a site already built)
@@ -14,6 +16,7 @@ WebKit side by side: ready, where the time went, first word, further words, pari
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -27,7 +30,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 BOOK = ROOT / "book"
 BIN = Path(sys.executable).parent
-CHAPTERS = ["intro", "human-experience", "deep-learning", "vectors", "inside"]
+from browser import toc_pages  # noqa: E402
+
+CHAPTERS = [
+    p[len("book/") : -len(".html")] for p in toc_pages() if (BOOK / p[len("book/") :]).with_suffix(".ipynb").exists()
+]
 BUDGET = {
     "ratio": 1.5,
     "rebuild": 5.0,
@@ -37,6 +44,12 @@ BUDGET = {
     "model_ready": 5.0,
     "per_text": 0.050,
     "on_demand": 35e6,
+    "atlas_draw": 1.5,
+    "atlas_draw_slow": 5.0,
+    "atlas_search": 0.150,
+    "atlas_search_slow": 0.600,
+    "atlas_map_data": 2.5e6,
+    "atlas_vectors": 10e6,
 }
 
 
@@ -279,6 +292,92 @@ def engines_speed(html: Path) -> list[str]:
             f"[budget <= {BUDGET['per_text'] * 1000:.0f} ms: {verdict(t['warmed'] <= BUDGET['per_text'] * 1000)}]; "
             f"parity min {cosines.min():.4f} mean {cosines.mean():.4f}"
         )
+
+
+ATLAS_SEARCH_JS = """async (queries) => {
+  const panel = document.querySelector('[data-live=atlas]');
+  const input = panel.querySelector('input[name=query]');
+  const list = panel.querySelector('.atlas-nearest');
+  const status = panel.querySelector('.live-status');
+  const times = [];
+  for (const q of queries) {
+    status.textContent = '';
+    const listed = new Promise((resolve) => new MutationObserver((_, o) => { o.disconnect(); resolve(performance.now()); })
+      .observe(list, { childList: true }));
+    const drawn = new Promise((resolve) => new MutationObserver((_, o) => {
+      if (/^Updated/.test(status.textContent)) { o.disconnect(); resolve(performance.now()); } })
+      .observe(status, { childList: true, characterData: true, subtree: true }));
+    input.value = q;
+    const t = performance.now();
+    input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+    const [l, d] = await Promise.all([listed, drawn]);
+    times.push([l - t, d - t]);
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // a reader reads the answer before the next question
+  }
+  times.sort((a, b) => a[0] - b[0]);
+  return times[Math.floor(times.length / 2)];
+}"""
+
+
+def atlas_speed(html: Path) -> list[str]:
+    """The atlas: its map's first draw, and search from Enter to the list, at 1x and with the CPU throttled 4x."""
+    from browser import chromium, serve
+
+    page_bytes = (html / "book" / "atlas.html").stat().st_size
+    manifest = (html / "_static" / "live" / "manifest.js").read_text()
+    panels = json.loads(manifest[manifest.index("{") : manifest.rindex("}") + 1])["bytes"]["panels"]
+    vectors = panels["atlas"] + panels["atlas-neighbours"]
+    lines = [
+        f"before the reader asks: atlas.html {page_bytes / 1e6:.2f} MB, which holds the whole map  "
+        f"[budget page <= 1.5 MB, map data <= {BUDGET['atlas_map_data'] / 1e6:.1f} MB: "
+        f"{verdict(page_bytes <= min(BUDGET['page'], BUDGET['atlas_map_data']))}]",
+        f"on demand: vectors (int8) {panels['atlas'] / 1e6:.1f} MB + true neighbours {panels['atlas-neighbours'] / 1e6:.1f} MB, "
+        f"gzipped  [budget <= {BUDGET['atlas_vectors'] / 1e6:.0f} MB: {verdict(vectors <= BUDGET['atlas_vectors'])}]",
+    ]
+    queries = [
+        "lighthouse keeper",
+        "a quiet walk by the sea",
+        "violin",
+        "how do computers read?",
+        "Привет",
+        "petrichor",
+        "bank",
+    ]
+    drawn_js = "() => { const d = document.querySelector('[data-live=atlas] .plotly-graph-div'); return d._fullLayout && d.__atlas && performance.now(); }"
+    with serve(html) as base, chromium() as browser:
+        for rate in (1, 4):
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(f"{base}/book/atlas.html")  # once, so that scripts come from the browser's cache
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("Emulation.setCPUThrottlingRate", {"rate": rate})
+            page.goto(f"{base}/book/atlas.html", wait_until="load")
+            pending = page.evaluate("() => !document.querySelector('[data-live=atlas] .plotly-graph-div')._fullLayout")
+            if pending:
+                start = page.evaluate(
+                    "() => { document.querySelector('[data-live=atlas]').scrollIntoView(); return performance.now(); }"
+                )
+            else:
+                start = 0.0  # drawn with the first screen: from navigation
+            drawn = page.wait_for_function(drawn_js, polling="raf", timeout=60000).json_value()
+            draw = (drawn - start) / 1000
+            page.locator("[data-live=atlas] .live-load").click()
+            page.wait_for_function(
+                "() => /^Updated/.test(document.querySelector('[data-live=atlas] .live-status').textContent)",
+                timeout=180000,
+            )
+            page.evaluate("() => window.embeddingsBook.warmedUp")
+            listed, updated = page.evaluate(ATLAS_SEARCH_JS, queries)
+            fetched = page.evaluate("window.embeddingsBook.bytesReceived")
+            budget_draw = BUDGET["atlas_draw"] if rate == 1 else BUDGET["atlas_draw_slow"]
+            budget_search = BUDGET["atlas_search"] if rate == 1 else BUDGET["atlas_search_slow"]
+            how = "after it scrolled into view" if pending else "after navigation (it is near the first screen)"
+            lines.append(
+                f"CPU {rate}x: map drawn {draw:.2f} s {how}  [budget <= {budget_draw} s: {verdict(draw <= budget_draw)}]; "
+                f"search, Enter to the list {listed:.0f} ms  [budget <= {budget_search * 1000:.0f} ms: "
+                f"{verdict(listed <= budget_search * 1000)}], to the map redrawn with its lens {updated:.0f} ms "
+                f"(median of {len(queries)}); fetched {fetched / 1e6:.1f} MB with the model"
+            )
+            page.close()
     return lines
 
 
@@ -309,6 +408,13 @@ def main() -> None:
         f"    the browser model's ONNX export and quantization, once per model version: {export:.1f} s (cached "
         "before the clean build, as on any machine that built the book before)"
     )
+    atlas_cost = run([sys.executable, "-c", "import atlas; atlas.make()"], env, cwd=BOOK)
+    seconds = json.loads(next((work / "cache" / "atlas").rglob("meta.json")).read_text())["seconds"]
+    steps = ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items())
+    print(
+        f"    the atlas's words map (embed 20,000 words, exact neighbours, UMAP, regions), once per model version, "
+        f"word list and settings: {atlas_cost:.1f} s ({steps}; cached before the clean build, like the export)"
+    )
     clean = run(jb, env)
     ratio = clean / (base * len(CHAPTERS))
     print(
@@ -326,6 +432,8 @@ def main() -> None:
     print("(4) Run All in a fresh kernel, per chapter:")
     for chapter in CHAPTERS:
         cold_env = dict(env, EMBEDDINGS_BOOK_CACHE=str(work / f"cold-{chapter}"))
+        if chapter == "atlas":  # its words map is made once per model version (above), not per Run All
+            shutil.copytree(work / "cache" / "atlas", work / f"cold-{chapter}" / "atlas")
         cold = run_all(chapter, cold_env)
         warm = run_all(chapter, env)
         worst = max(cold, warm)
@@ -357,6 +465,12 @@ def main() -> None:
 
     print("(9) the model in three engines (intro's button pressed in a fresh browser; medians of 21 words):")
     for line in engines_speed(html):
+        print(f"    {line}")
+
+    print(
+        "(10) the atlas in Chromium over loopback (desktop 1280 x 900; software WebGL, SwiftShader, on this machine):"
+    )
+    for line in atlas_speed(html):
         print(f"    {line}")
     shutil.rmtree(work, ignore_errors=True)
 

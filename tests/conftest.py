@@ -120,3 +120,20 @@ def run_chapter(built_site):
         return json.loads(nb.cells[-1].outputs[0]["text"])
 
     return run
+
+
+@pytest.fixture(scope="session")
+def the_atlas(built_site):
+    """The book's atlas, read from the cache the site was built with."""
+    import atlas
+    import cache
+
+    old = cache.CACHE_DIR
+    if built_site.cache is not None:
+        cache.CACHE_DIR = built_site.cache
+    try:
+        atlas.load.cache_clear()
+        yield atlas.load(log=None)
+    finally:
+        cache.CACHE_DIR = old
+        atlas.load.cache_clear()

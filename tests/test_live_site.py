@@ -13,6 +13,7 @@ PANELS = {  # page: (kind, the field to type into, the reader's own text)
     "deep-learning": ("search", "query", "what should I feed a puppy"),
     "human-experience": ("images", "sentence", "the number eight"),
     "inside": ("tokens", "text", "Supercalifragilisticexpialidocious!"),
+    "atlas": ("atlas", "query", "a lighthouse on a rocky coast"),
 }
 BAD = {
     "empty": "",

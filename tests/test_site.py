@@ -21,6 +21,7 @@ CHAPTERS = {  # every page of the toc, in reading order, with its title
     **ARTICLE_HEADINGS,
     "book/inside.ipynb": "Inside the model: from text to 384 numbers",
     "book/really.ipynb": "So, what are embeddings, really?",
+    "book/atlas.ipynb": "An atlas of the model's world",
     "book/glossary.md": "Glossary",
 }
 NO_FIGURES = {"book/really.html", "book/glossary.html"}  # the answer and the glossary are prose

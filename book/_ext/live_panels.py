@@ -4,9 +4,13 @@
   to the execution cache) and re-runs a notebook whose panel data has gone missing;
 * when the build starts: exports the browser model (``browser_model.export()``, cached on disk) and
   copies it, transformers.js and onnxruntime's WebAssembly from ``node_modules`` into ``_static/live/``,
-  gzipping the large files (the browser unpacks them);
-* when it ends: copies the panel data (and the files it lists, such as audio clips) and writes
-  ``live/manifest.js``, the sizes each button states.
+  gzipping the large files (the browser unpacks them); then makes the atlas's words map
+  (``atlas.make()``, cached on disk like the export), so the atlas chapter only reads it;
+* when it ends: copies the panel data (large files gzipped, and the files it lists, such as audio clips)
+  and writes ``live/manifest.js``, the sizes each button states.
+
+The atlas chapter places the book's paragraphs on its map, so it runs again whenever a chapter's prose
+has changed, even when its own code has not (the paragraphs' fingerprint is in its published data).
 """
 
 from __future__ import annotations
@@ -42,9 +46,11 @@ PANEL_DATA = {  # data: the chapter that writes it
     "search": "deep-learning",
     "images": "human-experience",
     "sounds": "human-experience",  # spoken clips (WAV files) that the page and the images panel play
+    "atlas": "atlas",
+    "atlas-neighbours": "atlas",
 }
-SCRIPTS = ["live/manifest.js", "book-live.js", "book-live-panels.js"]
-if str(BOOK) not in sys.path:  # the book's own modules: cache, browser_model
+SCRIPTS = ["live/manifest.js", "book-live.js", "book-live-panels.js", "book-live-atlas.js"]
+if str(BOOK) not in sys.path:  # the book's own modules: cache, browser_model, atlas, booktext
     sys.path.insert(0, str(BOOK))
 
 
@@ -72,6 +78,8 @@ def _heal_missing_panel_data(app: Sphinx, env, docnames: list[str]) -> None:
     if config is None or not config.execution_cache_path:
         return
     missing = [chapter for name, chapter in PANEL_DATA.items() if not _panel_data_complete(_panels_dir(app), name)]
+    if _paragraphs_changed(_panels_dir(app) / "atlas.json"):
+        missing.append(PANEL_DATA["atlas"])
     if not missing:
         return
     from jupyter_cache import get_cache
@@ -84,6 +92,28 @@ def _heal_missing_panel_data(app: Sphinx, env, docnames: list[str]) -> None:
         docname = f"book/{chapter}"
         if docname in env.found_docs and docname not in docnames:
             docnames.append(docname)
+
+
+def _paragraphs_changed(published: Path) -> bool:
+    """True when the book's paragraphs differ from those the atlas chapter last placed on its map."""
+    import booktext
+
+    try:
+        placed = json.loads(published.read_text())["meta"]["paragraphs"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False  # no data yet: the check for missing data runs the chapter
+    return placed != booktext.fingerprint(booktext.paragraphs(ROOT))
+
+
+def _make_atlas(app: Sphinx) -> None:
+    """The atlas's words map, made once per model version, word list and settings (minutes), then cached."""
+    import atlas
+    import booktext
+
+    if app.builder.format != "html" or BOOK / "atlas.ipynb" not in booktext.toc_files(ROOT):
+        return
+
+    atlas.make(log=lambda text: logger.info(text))
 
 
 def _gzipped(source: Path, target: Path) -> None:
@@ -138,14 +168,14 @@ def _copy_runtime(app: Sphinx) -> None:
     _write_manifest(app, files, {})
 
 
-def _write_manifest(app: Sphinx, files: dict, panels: dict) -> None:
+def _write_manifest(app: Sphinx, files: dict, panels: dict, panel_files: dict | None = None) -> None:
     import browser_model
 
     tokenizer = [n for n in files if n.endswith(("tokenizer.json", "tokenizer_config.json", "config.json"))]
     manifest = {
         "model": browser_model.MODEL_NAME,
         "runtime": {"mjs": f"{ORT_BUILD}.mjs", "wasm": f"{ORT_BUILD}.wasm"},
-        "files": files,
+        "files": {**files, **(panel_files or {})},
         "bytes": {
             "model": sum(f["sent"] for f in files.values()),  # everything a panel fetches to run the model
             "tokenizer": sum(files[n]["sent"] for n in tokenizer) + files["transformers.min.js"]["sent"],
@@ -162,19 +192,26 @@ def _copy_panel_data(app: Sphinx, exception: Exception | None) -> None:
         return
     target = Path(app.outdir) / "_static" / "live" / "panels"
     target.mkdir(parents=True, exist_ok=True)
-    panels = {}
+    panels, panel_files = {}, {}
     for name in PANEL_DATA:
         parts = [_panels_dir(app) / f"{name}{suffix}" for suffix in (".json", ".bin")]
         if not _panel_data_complete(_panels_dir(app), name):
             logger.warning(f"live panel data {name!r} was not written; delete _build and build again", type="live")
             continue
         for part in parts:
-            shutil.copyfile(part, target / part.name)
+            size = part.stat().st_size
+            if size > GZIP_FROM:  # the browser fetches <name>.gz and unpacks it (the manifest says so)
+                packed = gzip.compress(part.read_bytes(), compresslevel=6, mtime=0)
+                (target / f"{part.name}.gz").write_bytes(packed)
+                kind = "application/json" if part.suffix == ".json" else "application/octet-stream"
+                panel_files[f"panels/{part.name}"] = {"size": size, "sent": len(packed), "gz": True, "type": kind}
+            else:
+                shutil.copyfile(part, target / part.name)
         for file in _panel_files(_panels_dir(app), name) or []:  # fetched one by one when played: not in the total
             (target / name).mkdir(exist_ok=True)
             shutil.copyfile(file, target / name / file.name)
-        panels[name] = sum(p.stat().st_size for p in parts)
-    _write_manifest(app, getattr(app, "live_files", {}), panels)
+        panels[name] = sum(panel_files.get(f"panels/{p.name}", {"sent": p.stat().st_size})["sent"] for p in parts)
+    _write_manifest(app, getattr(app, "live_files", {}), panels, panel_files)
 
 
 def setup(app: Sphinx) -> dict:
@@ -184,5 +221,6 @@ def setup(app: Sphinx) -> dict:
     app.add_css_file("book-live.css")
     app.connect("env-before-read-docs", _heal_missing_panel_data, priority=850)
     app.connect("builder-inited", _copy_runtime)
+    app.connect("builder-inited", _make_atlas)
     app.connect("build-finished", _copy_panel_data)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

@@ -266,6 +266,7 @@
 
   function afterDraw(gd) {
     drawn.add(gd);
+    gd.dispatchEvent(new CustomEvent("book:drawn")); // for scripts that add to a figure once it exists
     gd.on("plotly_afterplot", () => fit(gd));
     fit(gd);
     return gd;

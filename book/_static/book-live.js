@@ -7,7 +7,7 @@
  *
  * Contract, for tests and curious readers in the console:
  *   window.embeddingsBook.embed(texts) -> Promise<Float32Array[]>   unit-length rows; the first call loads
- * and every panel is an element [data-live="explorer" | "playground" | "search" | "images" | "tokens"]
+ * and every panel is an element [data-live="explorer" | "playground" | "search" | "images" | "tokens" | "atlas"]
  * holding its inputs, a .live-status line and its .plotly-graph-div figures. Enter applies.
  */
 (function () {
@@ -163,7 +163,9 @@
         const out = { meta };
         for (const [key, a] of Object.entries(arrays)) {
           const count = a.shape.reduce((x, y) => x * y, 1);
-          out[key] = a.dtype === "float16" ? halfToFloat(new Uint16Array(buffer, a.offset, count)) : new Uint8Array(buffer, a.offset, count);
+          const View = { int8: Int8Array, uint16: Uint16Array, float16: Uint16Array }[a.dtype] || Uint8Array;
+          const view = new View(buffer, a.offset, count);
+          out[key] = a.dtype === "float16" ? halfToFloat(view) : view;
           out[key + "Shape"] = a.shape;
         }
         return out;
@@ -199,6 +201,7 @@
     get warmedUp() { return warming; },
     get bytesReceived() { return received; },
     get manifest() { return manifest(); },
+    loadPanelData, // a panel's published data (data-panel-data): {meta, <array>, <array>Shape}
     ReaderError,
   };
   window.bookLiveKinds = {}; // filled by book-live-panels.js
