@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,12 +65,23 @@ def markdown_of(path: Path) -> list[str]:
     ]
 
 
+ROLE = re.compile(r"\{[a-z:-]+\}$")  # a MyST role such as {term} just before its `content`
+TARGET = re.compile(r"^(.*?)\s*<[^<>]+>$")  # `label <target>`: the reader sees the label
+
+
 def _plain(inline) -> str:
-    """An inline token's text without Markdown: links keep their words, code keeps its characters."""
-    parts = []
+    """An inline token's text without Markdown: links keep their words, code keeps its characters, and a
+    role such as {term}`cosine <cosine similarity>` keeps what the reader sees ("cosine")."""
+    parts: list[str] = []
+    role = False
     for child in inline.children or []:
-        if child.type in ("text", "code_inline"):
-            parts.append(child.content)
+        if child.type == "text":
+            role = bool(ROLE.search(child.content))
+            parts.append(ROLE.sub("", child.content))
+        elif child.type == "code_inline":
+            label = TARGET.match(child.content) if role else None
+            parts.append(label.group(1) if label else child.content)
+            role = False
         elif child.type in ("softbreak", "hardbreak"):
             parts.append(" ")
     return " ".join("".join(parts).split())
