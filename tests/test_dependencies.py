@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import deps
 import pytest
 
-import deps
 from browser import ROOT
 
 REQUIREMENTS = (ROOT / "requirements.txt").read_text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import deps
 import nbformat
 import numpy as np
 import pytest
@@ -11,7 +12,6 @@ import yaml
 
 import arithmetic
 import bookdata
-import deps
 import live
 from browser import ROOT, toc_pages
 
