@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import deps
 import nbformat
 import numpy as np
 import pytest
@@ -118,15 +119,18 @@ def test_static_pages_show_a_panel_not_a_widget(site):
 
 def test_binder_and_launch_configuration():
     binder = (ROOT / "binder" / "requirements.txt").read_text()
-    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in binder
-    assert re.search(r"^torch==[\d.]+\+cpu$", binder, re.M)
-    assert "-r ../requirements.txt" in binder
+    lines = [line for line in binder.splitlines() if line and not line.startswith("#")]
+    # the hashed lock and the CPU index that holds its torch file; nothing unhashed beside them (pip's
+    # hash-checking mode, on because the lock has hashes, refuses any requirement without one)
+    assert lines == ["--extra-index-url https://download.pytorch.org/whl/cpu", "-r ../requirements.lock"]
     for runtime in (ROOT / "runtime.txt", ROOT / "binder" / "runtime.txt"):
         assert runtime.read_text().strip() == "python-3.11"
-    root = (ROOT / "requirements.txt").read_text()
-    pins = [line for line in root.splitlines() if line and not line.startswith("#")]
-    assert all(re.match(r"^[A-Za-z0-9_.\-\[\]]+==\S+$", line) for line in pins), "every package pinned with =="
-    assert "torch==2.13.0" in pins
+    torch = re.search(
+        r"^torch==(\S+) \\\n((?:    --hash=sha256:\w+.*\n)+)", (ROOT / "requirements.lock").read_text(), re.M
+    )
+    assert torch and torch.group(1) == "2.13.0+cpu"
+    cp311 = deps.TORCH_CPU_WHEELS["2.13.0+cpu"]["torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl"]
+    assert cp311 in torch.group(2), "Binder's Python 3.11 needs the cp311 CPU wheel's hash in the lock"
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     assert config["repository"]["url"].startswith("https://github.com/")
     assert config["launch_buttons"]["binderhub_url"] == "https://mybinder.org"

@@ -1,4 +1,4 @@
-"""The codebase itself: module sizes and rooms, the linter, the workflows, one repository URL."""
+"""The codebase itself: module sizes and rooms, the linter, the workflows and the canary, one repository URL."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import yaml
 from browser import ROOT
 
 BIN = Path(sys.executable).parent
-MODULES = sorted((ROOT / "book").glob("*.py"))
+MODULES = sorted((ROOT / "book").glob("*.py")) + sorted((ROOT / "tools").glob("*.py"))
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 
 
@@ -36,7 +36,7 @@ def test_helpers_keeps_only_the_core():
 
 
 def test_ruff_check_and_format_pass():
-    for args in (["check", "book", "tests"], ["format", "--check", "book", "tests"]):
+    for args in (["check", "book", "tests", "tools"], ["format", "--check", "book", "tests", "tools"]):
         proc = subprocess.run([str(BIN / "ruff"), *args], cwd=ROOT, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "extend-include" in (ROOT / "pyproject.toml").read_text()  # notebooks are linted too
@@ -45,7 +45,9 @@ def test_ruff_check_and_format_pass():
 def test_make_test_lints_first_and_ci_calls_make_test():
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^test: lint\b", makefile, re.M)
-    assert re.search(r"^lint:.*\n\t.*ruff check book tests\n\t.*ruff format --check book tests", makefile, re.M)
+    assert re.search(
+        r"^lint:.*\n\t.*ruff check book tests tools\n\t.*ruff format --check book tests tools", makefile, re.M
+    )
     assert re.search(r"^\s*make test\s*$", (ROOT / ".ci" / "run").read_text(), re.M)
     assert "make test" in (ROOT / "README.md").read_text()
 
@@ -87,6 +89,33 @@ def test_workflows_do_what_they_promise():
     assert "actions/upload-pages-artifact" in publish and "actions/deploy-pages" in publish and "_build/html" in publish
     assert on["weekly"]["schedule"][0]["cron"]
     assert flows["weekly"]["jobs"]["rebuild"]["uses"] == "./.github/workflows/test.yml"
+    test = flows["test"]["jobs"]["test"]
+    assert test["strategy"]["matrix"]["python"] == ["3.11", "3.12"] and not test["strategy"]["fail-fast"]
+    assert test["container"] == "python:${{ matrix.python }}-bookworm"
+
+
+def test_the_canary_runs_apart_and_reports_what_moved():
+    flows = {p.stem: yaml.safe_load(p.read_text()) for p in WORKFLOWS}
+    canary = flows["canary"]
+    assert set(canary.get("on", canary.get(True))) == {"schedule", "workflow_dispatch"}  # never on push or PR
+    assert re.fullmatch(r"[\d*]+ [\d*]+ \* \* 1", canary.get("on", canary.get(True))["schedule"][0]["cron"])
+    assert list(canary["jobs"]) == ["canary"]
+    # test.yml neither holds nor waits for it: pushes and pull requests are judged without it
+    assert "canary" not in yaml.safe_dump(flows["test"]) and "needs" not in yaml.safe_dump(canary)
+    job = canary["jobs"]["canary"]
+    assert job["strategy"]["matrix"]["python"] == ["3.11", "3.12"] and not job["strategy"]["fail-fast"]
+    assert job["container"] == "python:${{ matrix.python }}-bookworm"
+    steps = {step.get("name", step.get("uses")): step for step in job["steps"]}
+    assert "make newest VENV=.venv-newest" in steps["install the newest releases"]["run"]
+    assert "make book VENV=.venv-newest" in steps["build strictly"]["run"]
+    assert ".venv-newest/bin/python -m pytest tests" in steps["tests"]["run"]
+    assert "tools/deps.py moved" in steps["the resolved versions, and what moved from requirements.lock"]["run"]
+    upload = steps["upload the logs and versions"]
+    assert upload["uses"].startswith("actions/upload-artifact@") and upload["if"] == "${{ failure() }}"
+    assert upload["with"]["path"] == "canary/"
+    logs = "".join(step.get("run", "") for step in job["steps"])
+    for name in ("install.log", "build.log", "tests.log", "lint.log", "pip-freeze.txt", "moved.txt"):
+        assert f"canary/{name}" in logs, name
 
 
 def test_one_repository_url():
