@@ -14,6 +14,7 @@ import pytest
 from browser import FIGURE_STATE_JS, toc_pages
 from engines import engine, serve_recorded
 from test_live_site import FIGURE_DATA, PANELS, TEXTS
+from test_site import NO_FIGURES
 
 UNTIL = """const until = async (ok, what, ms = 90000) => {
   const end = performance.now() + ms;
@@ -76,6 +77,8 @@ def problems(driver) -> list[str]:
 
 
 def assert_drawn(page: dict, path: str) -> None:
+    if path in NO_FIGURES:
+        return
     assert page["figures"], f"{path}: no figures"
     for figure in page["figures"]:
         assert figure["drawn"] and figure["traces"] > 0, f"{path}: {figure['id']} not drawn"
@@ -134,24 +137,54 @@ def type_into_the_panel(driver, name: str) -> dict:
     return answer
 
 
+PREDICT = """() => Array.from(document.querySelectorAll("[data-predict]")).map((box) => {
+  const answer = box.querySelector(".predict-answer");
+  const hiddenBefore = answer.hidden && !answer.offsetParent;
+  box.querySelector(".predict-choice").click();
+  return { hiddenBefore, shown: !answer.hidden && !!answer.offsetParent,
+           verdict: box.querySelector(".predict-verdict").textContent };
+})"""
+TRIES = "() => Array.from(document.querySelectorAll('[data-live] [data-try]')).map((b) => b.dataset.try)"
+INPUTS = """(names) => Object.fromEntries(names.map((n) => [n, document.querySelector(`[data-live] [name="${n}"]`).value]))"""
+
+
+def try_every_prompt(driver) -> list[str]:
+    """Press each "try this" button of the page's panel; what went wrong (empty when every prompt filled its
+    inputs, the panel answered and the figure changed)."""
+    import json
+
+    wrong = []
+    prompts = driver.call(TRIES)
+    for i, values in enumerate(prompts, start=1):
+        values = json.loads(values)
+        before = driver.call(f"() => ({FIGURE_DATA})(document.querySelector('[data-live]'))")
+        driver.call("() => { document.querySelector('[data-live] .live-status').textContent = ''; }")
+        driver.click(f"[data-live] .live-try li:nth-child({i}) [data-try]")
+        answer = driver.call(ANSWERED)
+        filled = driver.call(INPUTS, list(values))
+        changed = driver.call(f"() => ({FIGURE_DATA})(document.querySelector('[data-live]'))") != before
+        if answer["error"] or filled != values or not changed:
+            wrong.append(f"prompt {i}: {answer} {filled} changed={changed}")
+    return wrong
+
+
 @pytest.mark.parametrize("path", toc_pages())
-def test_every_page_draws_and_its_panel_answers_with_no_error_and_nothing_from_outside(browser, path):
+def test_every_page_draws_asks_and_its_panel_answers_with_no_error_and_nothing_from_outside(browser, path):
     assert_drawn(visit(browser, path), path)
     assert problems(browser) == [], f"{path}: the page alone"
+    for box in browser.call(PREDICT):  # predict-then-reveal: no kernel, no model
+        assert box["hiddenBefore"] and box["shown"] and box["verdict"].startswith("You said"), f"{path}: {box}"
     name = path.split("/")[-1].removesuffix(".html")
     if name in PANELS:
         answer = type_into_the_panel(browser, name)
         assert not answer["error"] and answer["changed"], f"{name}: {answer}"
+        assert try_every_prompt(browser) == [], name  # "try this", with the model now loaded
         assert problems(browser) == [], f"{path}: after typing into its panel"
 
 
-# ---- Next, as they land: checks other issues add, over the same driver (open, click, type, call) ----
-# * predict-then-reveal: every [data-predict] button reveals its answer with no kernel and no model
-#   (visit the page, click each, read what became visible);
-# * "try this": every [data-try] button fills its panel's inputs and the panel answers (click, then ANSWERED);
-# * shared links: a URL with a panel's state in its fragment restores the view and starts no download
-#   (driver.open the URL, compare the inputs, check window.embeddingsBook.bytesReceived stays 0).
-# Each is one test function parametrized by page like the one above; it runs in Firefox and in WebKit.
+# ---- Next, as it lands: shared links, over the same driver (open, click, type, call): a URL with a panel's
+# state in its fragment restores the view and starts no download (driver.open the URL, compare the inputs,
+# check window.embeddingsBook.bytesReceived stays 0). It runs in Firefox and in WebKit.
 
 
 @pytest.mark.parametrize("browser", ["webkit"], indirect=True)
