@@ -222,3 +222,15 @@ def test_nothing_outside_the_site(loaded):
     for name, page in loaded.items():
         outside = [u for u in page.requests if not u.startswith((page.base, "data:", "blob:"))]
         assert outside == [], f"{name}: {outside}"
+
+
+def test_the_model_runs_in_a_web_worker(loaded):
+    """transformers.js and the model load in book-model-worker.js: the page's main thread never imports them."""
+    page = loaded["intro"].page
+    assert [w.url for w in page.workers if w.url.endswith("/_static/book-model-worker.js")]
+    on_main_thread = (
+        "performance.getEntriesByType('resource').filter(e => /transformers|\\.onnx|ort-wasm/.test(e.name))"
+    )
+    assert page.evaluate(f"{on_main_thread}.map(e => e.name)") == []
+    tokens = loaded["inside"].page.evaluate("window.embeddingsBook.tokenize('petrichor')")
+    assert tokens["tokens"] == ["[CLS]", "pet", "##rich", "##or", "[SEP]"] and len(tokens["ids"]) == 5

@@ -88,7 +88,7 @@ def _publish(source: Path, live: Path, name: str, files: dict) -> None:
     files[name] = {
         "size": size,
         "sent": sent,
-        "gz": size > GZIP_FROM,
+        "gz": gz,
         "type": kind.get(source.suffix, "text/javascript"),
     }
 

@@ -1,0 +1,150 @@
+"""`make bench`, in the browser: the model behind the live panels, at full speed and with the CPU slowed 4x.
+
+Two ways to slow the CPU, because they measure different things:
+* "cdp": Chromium's own emulation (``Emulation.setCPUThrottlingRate`` through Playwright's CDP session),
+  what DevTools calls "4x slowdown". It slows the page's main thread only: Chromium refuses it for
+  workers ("Operation is only supported for pages, not workers"), so work moved into a Web Worker runs
+  at full speed under it;
+* "process": every thread of the page's renderer process (main thread and workers) stopped and
+  continued so that it runs a quarter of the time, as ``cpulimit`` does: a phone slower at everything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import statistics
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from browser import chromium, goto_drawn, serve
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _renderers() -> list[int]:
+    """The renderer processes of the Chromium this process started (and no other)."""
+    out = []
+    for pid in _descendants(os.getpid()):
+        with contextlib.suppress(OSError):
+            if b"--type=renderer" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                out.append(pid)
+    return out
+
+
+@contextlib.contextmanager
+def process_throttle(rate: float, period: float = 0.008) -> Iterator[None]:
+    """Run this browser's renderers 1/rate of the time: SIGSTOP/SIGCONT in a loop (what cpulimit does)."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            pids = _renderers()
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGSTOP)
+            time.sleep(period * (1 - 1 / rate))
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)
+            time.sleep(period / rate)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        for pid in _renderers():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+
+
+PER_TEXT_JS = """async ([prefix, warm]) => {
+    if (warm) await window.embeddingsBook.warmedUp;
+    const times = [];
+    for (let i = 0; i < 21; i++) {
+        const t = performance.now();
+        await window.embeddingsBook.embed([`${prefix} ${i} about the sea`]);
+        times.push(performance.now() - t);
+    }
+    return times.sort((a, b) => a - b)[10] / 1000; }"""
+
+NEW_WORD_JS = """async (words) => {
+    const panel = document.querySelector('[data-live="explorer"]');
+    const box = panel.querySelector('input[name="words"]');
+    const status = panel.querySelector('.live-status');
+    const times = [];
+    for (const [i, word] of words.entries()) {
+        status.textContent = '';
+        const t = performance.now();
+        box.value = `king, queen, cat, dog, car, train, ${word}`;
+        box.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true}));
+        while (!/^Updated/.test(status.textContent)) await new Promise(r => setTimeout(r, 2));
+        times.push(performance.now() - t);
+    }
+    return times.sort((a, b) => a - b)[Math.floor(times.length / 2)] / 1000; }"""
+
+WORDS = ["zeppelin", "marmalade", "hurricane", "violin", "glacier", "lantern", "compass", "meadow", "anchor"]
+
+
+def model_speed(html: Path, slow: str = "", rate: float = 4.0) -> dict:
+    """Press the intro's button: bytes, time to ready, each further text, a new word in the explorer, the next page."""
+    out: dict = {}
+    with serve(html) as base, chromium() as browser:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        goto_drawn(page, f"{base}/book/intro.html")
+        out["stated"] = page.locator("[data-live] .live-load").inner_text()
+        slowed = contextlib.nullcontext()
+        if slow == "cdp":
+            context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": rate})
+        elif slow == "process":
+            slowed = process_throttle(rate)
+        with slowed:
+            started = time.perf_counter()
+            page.locator("[data-live] .live-load").click()
+            page.wait_for_function("() => window.embeddingsBook.readySeconds", timeout=180000, polling=20)
+            out["ready"] = time.perf_counter() - started
+            page.wait_for_function(
+                "() => /^Updated/.test(document.querySelector('.live-status').textContent)", timeout=120000
+            )
+            out["fetched"] = page.evaluate("window.embeddingsBook.bytesReceived")
+            out["per_text"] = page.evaluate(PER_TEXT_JS, ["a further sentence number", False])
+            out["warmed"] = page.evaluate(PER_TEXT_JS, ["another sentence, number", True])
+            out["new_word"] = page.evaluate(NEW_WORD_JS, WORDS)
+        if not slow:
+            second = context.new_page()
+            goto_drawn(second, f"{base}/book/vectors.html")
+            again = time.perf_counter()
+            second.locator("[data-live] .live-load").click()
+            second.wait_for_function("() => window.embeddingsBook.readySeconds", timeout=60000)
+            out["again"] = time.perf_counter() - again
+            out["refetched"] = second.evaluate("window.embeddingsBook.bytesReceived")
+        context.close()
+    return out
+
+
+def median_of(runs: list[dict]) -> dict:
+    """Each number's median over runs (strings from the first)."""
+    first = runs[0]
+    return {k: (statistics.median(r[k] for r in runs) if isinstance(v, (int, float)) else v) for k, v in first.items()}
