@@ -106,6 +106,36 @@ def neighbour_retention(vectors: Any, coords: Any, k: int = 10) -> float:
     return float(retention_per_point(vectors, coords, k).mean())
 
 
+def score_bands(random_pairs: int = 400, seed: int = 0) -> dict[str, np.ndarray]:
+    """The model's scale for sentences: cosines of the book's paraphrase pairs, related pairs, and random
+    pairs drawn from the same sentences (never two that were written as a pair)."""
+    from bookdata import load_table
+    from helpers import embed
+
+    pairs = load_table("score_pairs")
+    scores = {}
+    for kind in ("paraphrase", "related"):
+        firsts, seconds = [a for k, a, _ in pairs if k == kind], [b for k, _, b in pairs if k == kind]
+        scores[kind] = np.sum(embed(firsts) * embed(seconds), axis=1)
+    together = {frozenset((a, b)) for _, a, b in pairs}
+    pool = list(dict.fromkeys(t for _, a, b in pairs for t in (a, b)))
+    vectors = embed(pool)
+    candidates = [
+        (i, j)
+        for i in range(len(pool))
+        for j in range(i + 1, len(pool))
+        if frozenset((pool[i], pool[j])) not in together
+    ]
+    chosen = np.random.default_rng(seed).choice(len(candidates), random_pairs, replace=False)
+    scores["random"] = np.array([vectors[candidates[c][0]] @ vectors[candidates[c][1]] for c in chosen])
+    return scores
+
+
+def sentence_noise_floor() -> float:
+    """The cosine that 95 % of random pairs of sentences stay below: a score under it is noise."""
+    return float(np.percentile(score_bands()["random"], 95))
+
+
 # --- figures -------------------------------------------------------------------------------------------
 
 

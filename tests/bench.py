@@ -5,10 +5,11 @@ floor x executed notebooks; (3) a no-change rebuild; (4) each chapter's Run All 
 empty caches and with warm ones; (5) page sizes; (6) the first screen of figures drawn after navigation,
 in Chromium; (7) the model in the browser (its Web Worker): bytes fetched, time to ready, time per text,
 at full speed and with the CPU slowed 4x (tests/bench_browser.py); (8) embedding throughput, the cache
-hit time, and the live explorer's time from a new word to the updated figure.
+hit time, and the live explorer's time from a new word to the updated figure; (9) the workbench: 1,000
+sentences, UMAP, all pairs of 5,000 texts, the longest main-thread task, the tab's memory.
 
     python tests/bench.py [--runs 3]
-    python tests/bench.py --site _build/html     # only the browser's sections, on a site already built
+    python tests/bench.py --site _build/html     # only the browser's sections (6, 7, 9), on a site already built
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 BOOK = ROOT / "book"
 BIN = Path(sys.executable).parent
-CHAPTERS = ["intro", "human-experience", "deep-learning", "vectors", "inside"]
+CHAPTERS = ["intro", "human-experience", "deep-learning", "vectors", "inside", "your-texts"]
 BUDGET = {
     "ratio": 1.5,
     "rebuild": 5.0,
@@ -37,6 +38,10 @@ BUDGET = {
     "model_ready": 5.0,
     "per_text": 0.050,
     "on_demand": 35e6,
+    "workbench_1000": 25.0,
+    "umap_1000": 5.0,
+    "pairs_5000": 2.0,
+    "longest_task": 0.200,
 }
 
 
@@ -190,6 +195,49 @@ def browser_model_speed(html: Path, runs: int = 1) -> list[str]:
     return lines
 
 
+def sentences(count: int = 1000) -> list[str]:
+    """Short sentences made of the book's vocabulary, each one new to the model's memo."""
+    import random
+
+    sys.path.insert(0, str(BOOK))
+    import bookdata
+
+    rng = random.Random(0)
+    words = bookdata.load_words("vocabulary")
+    return [
+        f"The {a} and the {b} met a {c} near the {d}, number {i}."
+        for i, (a, b, c, d) in enumerate(rng.sample(words, 4) for _ in range(count))
+    ]
+
+
+def workbench_budgets(html: Path) -> list[str]:
+    from bench_browser import workbench_speed
+
+    m = workbench_speed(html, sentences())
+
+    def ok(value: float, key: str) -> str:
+        return f"[budget <= {BUDGET[key]:g} s: {verdict(value <= BUDGET[key])}]"
+
+    return [
+        f"1,000 sentences embedded in the worker {m['embed']:.1f} s = {m['embed']:.1f} ms per text (batches of 16) "
+        f"{ok(m['embed'], 'workbench_1000')}; one by one {m['one_by_one'] * 1000:.0f} ms per text",
+        f"UMAP of 1,000 points (umap-js, exact neighbours given) {m['umap']:.1f} s {ok(m['umap'], 'umap_1000')}",
+        f"all pairs of 5,000 texts (12.5 million cosines, histogram, neighbours, pairs >= 0.7) {m['pairs_5000']:.2f} s "
+        f"{ok(m['pairs_5000'], 'pairs_5000')}; the whole panel on 5,000 texts (clusters, pairs, UMAP, drawing) "
+        f"{m['workbench_5000']:.1f} s",
+        f"longest main-thread task while working {m['longest'] * 1000:.0f} ms {ok(m['longest'], 'longest_task')}",
+        f"memory of the tab (renderer process, workers included) with 5,000 texts: {m['rss'] / 1e6:.0f} MB "
+        f"({m['rss_before'] / 1e6:.0f} MB with the model loaded, before any text); main-thread JS heap "
+        f"{m['heap'] / 1e6:.0f} MB",
+    ]
+
+
+def workbench_section(html: Path) -> None:
+    print("(9) the workbench: your own texts in the browser (Chromium over loopback, two workers):")
+    for line in workbench_budgets(html):
+        print(f"    {line}")
+
+
 def browser_sections(html: Path) -> None:
     print("(6) figures in Chromium over loopback (desktop 1280 x 900, the page's scripts already cached):")
     for line in first_screen(html):
@@ -209,6 +257,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.site:
         browser_sections(args.site.resolve())
+        workbench_section(args.site.resolve())
         return
 
     work = Path(tempfile.mkdtemp(prefix="bench-"))
@@ -266,6 +315,7 @@ def main() -> None:
     print("(8) embeddings and the live explorer:")
     for line in embedding_speed(env).splitlines():
         print(f"    {line}")
+    workbench_section(html)
     shutil.rmtree(work, ignore_errors=True)
 
 

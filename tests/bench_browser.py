@@ -148,3 +148,57 @@ def median_of(runs: list[dict]) -> dict:
     """Each number's median over runs (strings from the first)."""
     first = runs[0]
     return {k: (statistics.median(r[k] for r in runs) if isinstance(v, (int, float)) else v) for k, v in first.items()}
+
+
+LONGEST_TASK = """window.__longest = 0;
+new PerformanceObserver((list) => list.getEntries().forEach((e) => (window.__longest = Math.max(window.__longest, e.duration))))
+  .observe({ type: "longtask", buffered: true });"""
+
+WORKBENCH_JS = """async (texts) => {
+    const book = window.embeddingsBook, wb = window.bookWorkbench, out = {};
+    const time = async (name, job) => { const t = performance.now(); const r = await job(); out[name] = (performance.now() - t) / 1000; return r; };
+    const few = texts.slice(0, 40).map((t) => t + ' (one by one)');
+    await time('one_by_one', async () => { for (const t of few) await book.embed([t]); });
+    out.one_by_one /= few.length;
+    window.__longest = 0;
+    await time('embed', () => book.embedMany(texts, { keep: true }));
+    const n = texts.length;
+    const scan = await book.askModel({ type: 'scan', threshold: 0.7, neighbours: 14 });
+    await time('umap', () => wb.askHelper({ type: 'umap', n, neighbours: scan.neighbours }));
+    const five = Array.from({ length: 5000 }, (_, i) => texts[i % n] + (i < n ? '' : ' ' + Math.floor(i / n)));
+    await time('embed_5000', () => book.embedMany(five, { keep: true }));
+    await time('pairs_5000', () => book.askModel({ type: 'scan', threshold: 0.7, neighbours: 14 }));
+    await time('workbench_5000', () => book.workbench.load(five));
+    out.longest = window.__longest / 1000;
+    out.heap = performance.memory ? performance.memory.usedJSHeapSize : 0;
+    return out; }"""
+
+
+def _rss(pids: list[int]) -> int:
+    """Resident memory of the largest of these processes: the renderer holding the page and its workers."""
+    sizes = [0]
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    sizes.append(int(line.split()[1]) * 1024)
+    return max(sizes)
+
+
+def workbench_speed(html: Path, sentences: list[str]) -> dict:
+    """The workbench's budgets: 1,000 sentences embedded (and one by one), UMAP of 1,000, all pairs of 5,000,
+    the whole panel on 5,000 texts, the longest main-thread task meanwhile, the tab's memory."""
+    with serve(html) as base, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.add_init_script(LONGEST_TASK)
+        goto_drawn(page, f"{base}/book/your-texts.html")
+        page.locator("[data-live=workbench] .live-load").click()
+        page.wait_for_function(
+            "() => /^Updated/.test(document.querySelector('.live-status').textContent)", timeout=180000
+        )
+        before = _rss(_renderers())
+        out = page.evaluate(WORKBENCH_JS, sentences)
+        out["rss"] = _rss(_renderers())
+        out["rss_before"] = before
+        page.close()
+    return out

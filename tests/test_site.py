@@ -17,7 +17,11 @@ ARTICLE_HEADINGS = {
     "book/deep-learning.ipynb": "What makes deep-learning embeddings so powerful?",
     "book/vectors.ipynb": "Why are vectors the data structure of choice for embeddings?",
 }
-CHAPTERS = {**ARTICLE_HEADINGS, "book/inside.ipynb": "Inside the model: from text to 384 numbers"}
+CHAPTERS = {
+    **ARTICLE_HEADINGS,
+    "book/inside.ipynb": "Inside the model: from text to 384 numbers",
+    "book/your-texts.ipynb": "Bring your own texts",
+}
 # Things a reader must never see on a page.
 NOISE = [
     r"/work/",
@@ -49,7 +53,7 @@ def test_chapters_are_titled_as_the_article():
     for rel, heading in CHAPTERS.items():
         nb = nbformat.read(ROOT / rel, as_version=4)
         assert nb.cells[0].source.splitlines()[0] == f"# {heading}", rel
-    # the article's sections in its order, then "Inside the model"
+    # the article's sections in its order, then "Inside the model", then the reader's own texts
     assert [f"{p[:-5]}.ipynb" for p in toc_pages()] == list(CHAPTERS)
 
 

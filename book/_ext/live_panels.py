@@ -3,8 +3,8 @@
 * before notebooks run: tells their kernels where to write panel data (``EMBEDDINGS_BOOK_PANELS``, next
   to the execution cache) and re-runs a notebook whose panel data has gone missing;
 * when the build starts: exports the browser model (``browser_model.export()``, cached on disk) and
-  copies it, transformers.js and onnxruntime's WebAssembly from ``node_modules`` into ``_static/live/``,
-  gzipping the large files (the browser unpacks them);
+  copies it, transformers.js, onnxruntime's WebAssembly and the workbench's libraries (papaparse, umap-js,
+  ml-matrix) from ``node_modules`` into ``_static/live/``, gzipping the large files (the browser unpacks them);
 * when it ends: copies the panel data and writes ``live/manifest.js``, the sizes each button states.
 """
 
@@ -29,9 +29,19 @@ RUNTIME = {  # what the browser loads from npm packages, by name in _static/live
     "ort-wasm-simd-threaded.asyncify.mjs": NODE / "onnxruntime-web" / "dist" / "ort-wasm-simd-threaded.asyncify.mjs",
     "ort-wasm-simd-threaded.asyncify.wasm": NODE / "onnxruntime-web" / "dist" / "ort-wasm-simd-threaded.asyncify.wasm",
 }
+WORKBENCH = {  # what the workbench adds: CSV parsing, UMAP, an eigen-decomposition for its exact PCA
+    "papaparse.min.js": NODE / "papaparse" / "papaparse.min.js",
+    "umap-js.min.js": NODE / "umap-js" / "lib" / "umap-js.min.js",
+    "matrix.umd.js": NODE / "ml-matrix" / "matrix.umd.js",
+}
 GZIP_FROM = 200_000  # bytes: larger files are served gzipped
-PANEL_DATA = {"vocabulary": "vectors", "search": "deep-learning", "images": "human-experience"}  # data: chapter
-SCRIPTS = ["live/manifest.js", "book-live.js", "book-live-panels.js"]
+PANEL_DATA = {  # data: chapter
+    "vocabulary": "vectors",
+    "search": "deep-learning",
+    "images": "human-experience",
+    "workbench": "your-texts",
+}
+SCRIPTS = ["live/manifest.js", "book-live.js", "book-live-panels.js", "book-workbench.js", "book-workbench-io.js"]
 if str(BOOK) not in sys.path:  # the book's own modules: cache, browser_model
     sys.path.insert(0, str(BOOK))
 
@@ -96,14 +106,14 @@ def _publish(source: Path, live: Path, name: str, files: dict) -> None:
 def _copy_runtime(app: Sphinx) -> None:
     if app.builder.format != "html":
         return
-    missing = [str(path.relative_to(ROOT)) for path in RUNTIME.values() if not path.exists()]
+    missing = [str(path.relative_to(ROOT)) for path in {**RUNTIME, **WORKBENCH}.values() if not path.exists()]
     if missing:
         raise RuntimeError(f"{', '.join(missing)} missing: run `make install` (npm ci) before building the book")
     import browser_model
 
     live = Path(app.outdir) / "_static" / "live"
     files: dict = {}
-    for name, source in RUNTIME.items():
+    for name, source in {**RUNTIME, **WORKBENCH}.items():
         _publish(source, live, name, files)
     model = browser_model.export()
     for source in sorted(p for p in model.rglob("*") if p.is_file()):
@@ -121,7 +131,8 @@ def _write_manifest(app: Sphinx, files: dict, panels: dict) -> None:
         "runtime": {"mjs": "ort-wasm-simd-threaded.asyncify.mjs", "wasm": "ort-wasm-simd-threaded.asyncify.wasm"},
         "files": files,
         "bytes": {
-            "model": sum(f["sent"] for f in files.values()),  # everything a panel fetches to run the model
+            "model": sum(f["sent"] for n, f in files.items() if n not in WORKBENCH),  # what a panel fetches to run it
+            "workbench": sum(files[n]["sent"] for n in WORKBENCH if n in files),
             "tokenizer": sum(files[n]["sent"] for n in tokenizer) + files["transformers.min.js"]["sent"],
             "panels": panels,
         },

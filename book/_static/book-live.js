@@ -156,10 +156,11 @@
   }
 
   /* A collection: progress as (done, total), cancel with an AbortSignal; also which texts were cut at 256 tokens. */
-  async function embedMany(texts, { onProgress, signal } = {}) {
+  async function embedMany(texts, { onProgress, signal, keep = false } = {}) {
     texts = checkTexts(texts);
     await loadModel();
-    const { vectors, width, cut } = await ask({ type: "embed", texts, progress: true, count: true }, { onProgress, signal });
+    const message = { type: "embed", texts, progress: true, count: true, keep };
+    const { vectors, width, cut } = await ask(message, { onProgress, signal });
     return { vectors: rows(vectors, width, texts.length), flat: vectors, width, cut };
   }
 
@@ -207,6 +208,7 @@
     embed,
     embedMany,
     tokenize,
+    askModel: ask, // the model worker's other requests (the workbench's collection: book-model-worker.js)
     get readySeconds() { return readyIn; },
     get warmedUp() { return warmed; },
     get bytesReceived() { return received; },
@@ -239,7 +241,8 @@
     if (problem) say(problem);
 
     const prepare = () => Promise.all([kind.tokenizerOnly ? loadTokenizer() : loadModel(),
-                                       panel.dataset.panelData ? loadPanelData(panel.dataset.panelData) : null]);
+                                       panel.dataset.panelData ? loadPanelData(panel.dataset.panelData) : null,
+                                       kind.prepare ? kind.prepare(panel) : null]);
 
     async function start() {
       if (unsupported()) return say(unsupported());
@@ -260,29 +263,52 @@
       }
     }
 
-    let busy = false;
-    let queued = false;
-    async function apply() {
-      if (busy) { queued = true; return; }
-      busy = true;
+    /* Read the inputs, check them, load what is missing, run: the outcome {ok, message}. Requests made
+       while one runs are merged into one more run afterwards. */
+    async function update() {
       try {
         const inputs = Object.fromEntries(new FormData(panel.querySelector("form")).entries());
         panel.querySelectorAll("[aria-pressed=true]").forEach((b) => (inputs[b.name] = b.value));
-        const checked = kind.check(inputs); // throws ReaderError before anything loads
-        if (!(await start())) return;
+        const checked = kind.check(inputs, panel); // throws ReaderError before anything loads
+        if (!(await start())) return { ok: false, message: status.textContent };
         say("Working…");
         const t0 = performance.now();
-        const note = await kind.run(checked, panel, { loadPanelData, embed, tokenize });
+        const note = await kind.run(checked, panel, { loadPanelData, embed, embedMany, tokenize, askModel: ask, say });
         const ms = Math.round(performance.now() - t0);
         const ready = readyIn && !kind.tokenizerOnly ? ` (model ready in ${readyIn.toFixed(1)} s)` : "";
         say(`Updated in ${ms} ms${ready}.` + (note ? ` ${note}` : ""));
+        return { ok: true, message: status.textContent };
       } catch (err) {
-        say(err instanceof ReaderError ? err.message : `Something went wrong: ${onePlainLine(err && err.message || err)}`, true);
-      } finally {
-        busy = false;
-        if (queued) { queued = false; apply(); }
+        if (err && err.name === "AbortError") {
+          dropQueued = true; // what was asked while it ran is cancelled too
+          say("Cancelled: the figures still show the last finished run. Press the button again to start over.");
+        } else {
+          say(err instanceof ReaderError ? err.message : `Something went wrong: ${onePlainLine(err && err.message || err)}`, true);
+        }
+        return { ok: false, message: status.textContent };
       }
     }
+
+    let running = null;
+    let again = null;
+    let dropQueued = false;
+    function apply() {
+      if (running) {
+        if (!again) {
+          again = running.then((outcome) => {
+            again = null;
+            if (dropQueued) return outcome;
+            return apply();
+          });
+        }
+        return again;
+      }
+      dropQueued = false;
+      running = update().finally(() => (running = null));
+      return running;
+    }
+    panel.bookApply = apply;
+    const isReady = () => button.hidden; // the model is in: the load button is gone
 
     /* Set the panel's inputs from {name: value} (a "try this" button; later a shared link), as text only. */
     function fill(values) {
@@ -313,6 +339,7 @@
     );
 
     button.addEventListener("click", async () => { if (await start()) apply(); });
+    if (kind.setup) kind.setup(panel, { apply, start, say, isReady, loadPanelData, embed, askModel: ask });
     panel.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && e.target.matches("input")) { e.preventDefault(); apply(); }
     });

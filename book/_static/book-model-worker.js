@@ -11,6 +11,10 @@
  *                                                               cut: indices of texts over 256 tokens}
  *               {id, type: "tokenize", text}                 -> {tokens, ids}
  *               {type: "cancel", id}                          (an embed stops before its next batch)
+ *   and, on the collection the last embed with `keep` left (the workbench; book-collection.js):
+ *               {id, type: "scan", threshold, neighbours}    -> {a, b, s, total, histogram, neighbours}
+ *               {id, type: "kmeans", k}                      -> {labels, central, sizes}
+ *               {id, type: "pca"}                            -> {coords}
  * Messages out: {id, result} | {id, error, reader, cancelled} | {id, progress: [done, total]}
  *               {type: "bytes", received} | {type: "ready", seconds} | {type: "warmed", runs}
  */
@@ -149,7 +153,7 @@ function warmUp(extractor) {
 
 const memo = new Map(); // text -> Float32Array: no text is embedded twice in a page
 
-async function embed(id, texts, progress, wantCount) {
+async function embed(id, texts, progress, wantCount, keep) {
   const extractor = await loadModel();
   const todo = [...new Set(texts.filter((t) => !memo.has(t)))].sort((a, b) => a.length - b.length);
   const total = todo.length;
@@ -174,6 +178,7 @@ async function embed(id, texts, progress, wantCount) {
   const width = texts.length ? memo.get(texts[0]).length : 0;
   const vectors = new Float32Array(texts.length * width);
   texts.forEach((t, i) => vectors.set(memo.get(t), i * width));
+  if (keep) collection = { X: vectors.slice(), n: texts.length, d: width, scans: null, clusters: new Map(), pca: null };
   const cut = [];
   if (wantCount) {
     const seen = new Map();
@@ -183,6 +188,69 @@ async function embed(id, texts, progress, wantCount) {
     });
   }
   return { result: { vectors, width, cut }, transfer: [vectors.buffer] };
+}
+
+/* ---- the workbench's collection ---- */
+
+let collection = null;
+let maths = null;
+function collectionMaths() {
+  if (!maths) {
+    maths = Promise.all([transformers(), import(new URL("../book-collection.js", live).href),
+                         import(new URL("matrix.umd.js", live).href)]).then(([tf, module]) => ({ tf, module, ml: globalThis.mlMatrix }));
+    maths.catch(() => (maths = null));
+  }
+  return maths;
+}
+
+function held() {
+  if (!collection) throw new ReaderError("Embed a collection first.");
+  return collection;
+}
+
+async function scanPairs(id, threshold, neighbours) {
+  const c = held();
+  const { tf, module } = await collectionMaths();
+  const cached = c.scans;
+  const last = cached && cached.pairs.s.length ? cached.pairs.s[cached.pairs.s.length - 1] : Infinity;
+  const usable = cached && threshold >= cached.threshold && cached.neighbours.k >= neighbours &&
+    (cached.total <= module.PAIR_CAP || threshold === cached.threshold || threshold > last);
+  if (!usable) {
+    const stop = () => cancelled.has(id);
+    const progress = (done, total) => postMessage({ id, progress: [done, total] });
+    const found = await module.scan(tf, c.X, c.n, c.d, { threshold, k: neighbours, stop, progress });
+    if (!found) { cancelled.delete(id); throw Object.assign(new Error("cancelled"), { cancelled: true }); }
+    c.scans = Object.assign(found, { threshold });
+  }
+  const { pairs, histogram } = c.scans;
+  let keep = 0;
+  while (keep < pairs.s.length && pairs.s[keep] >= threshold) keep++;
+  const total = c.scans.threshold === threshold ? c.scans.total : keep;
+  const result = { a: Int32Array.from(pairs.a.slice(0, keep)), b: Int32Array.from(pairs.b.slice(0, keep)),
+                   s: Float32Array.from(pairs.s.slice(0, keep)), total, histogram: histogram.slice(),
+                   neighbours: { index: c.scans.neighbours.index.slice(), score: c.scans.neighbours.score.slice(), k: c.scans.neighbours.k } };
+  return { result, transfer: [result.a.buffer, result.b.buffer, result.s.buffer] };
+}
+
+async function clusters(id, k) {
+  const c = held();
+  if (!c.clusters.has(k)) {
+    const { tf, module } = await collectionMaths();
+    const found = await module.kmeans(tf, c.X, c.n, c.d, k, { stop: () => cancelled.has(id) });
+    if (!found) { cancelled.delete(id); throw Object.assign(new Error("cancelled"), { cancelled: true }); }
+    c.clusters.set(k, found);
+  }
+  const found = c.clusters.get(k);
+  return { result: { labels: found.labels.slice(), central: found.central, sizes: found.sizes } };
+}
+
+async function principal() {
+  const c = held();
+  if (!c.pca) {
+    const { tf, module, ml } = await collectionMaths();
+    c.pca = await module.pca(tf, c.X, c.n, c.d, ml);
+  }
+  return { result: { coords: c.pca.slice() } };
 }
 
 async function tokenize(text) {
@@ -216,7 +284,13 @@ onmessage = ({ data }) => {
   } else if (type === "load") {
     answer(id, async () => { await (data.what === "tokenizer" ? loadTokenizer() : loadModel()); return { result: true }; });
   } else if (type === "embed") {
-    answer(id, () => embed(id, data.texts, data.progress, data.count));
+    answer(id, () => embed(id, data.texts, data.progress, data.count, data.keep));
+  } else if (type === "scan") {
+    answer(id, () => scanPairs(id, data.threshold, data.neighbours));
+  } else if (type === "kmeans") {
+    answer(id, () => clusters(id, data.k));
+  } else if (type === "pca") {
+    answer(id, principal);
   } else if (type === "tokenize") {
     answer(id, () => tokenize(data.text));
   }
