@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pytest
 
+import projections
 import workbench
 from browser import chromium, goto_drawn, serve
 
@@ -67,6 +68,13 @@ class Bench:
         return self.panel.evaluate(
             "el => JSON.stringify(Array.from(el.querySelectorAll('.plotly-graph-div')).map(d => d.data))"
         )
+
+    def press(self, selector: str, timeout: int = 180000) -> str:
+        """Click a control of the panel and wait for the run it starts; the status line."""
+        self.page.evaluate("() => document.querySelector('[data-live=workbench] .live-status').textContent = ''")
+        self.panel.locator(selector).click()
+        self.page.wait_for_function(DONE, timeout=timeout)
+        return self.status()
 
     def open(self, path) -> str:
         """Open a file with the panel's file input, as a reader would; the status line once it is done."""
@@ -132,6 +140,15 @@ def test_the_exports_hold_what_the_browser_computed(bench, helpers, tmp_path):
     assert np.allclose(np.array([r[1:] for r in rows[1:]], dtype=float), vectors, atol=1e-5)
     points = list(csv.DictReader(io.StringIO(files["map.csv"].read_text(encoding="utf-8"))))
     assert [p["text"] for p in points] == texts and {p["cluster"] for p in points} <= {str(c) for c in range(1, 11)}
+    bench.press('.live-toggle button[value="pca"]')  # the exact map, as Python computes it
+    with bench.page.expect_download() as download:
+        bench.panel.locator('[data-export="map.csv"]').click()
+    download.value.save_as(tmp_path / "pca.csv")
+    pca = np.array(
+        [[float(p["x"]), float(p["y"])] for p in csv.DictReader((tmp_path / "pca.csv").open(encoding="utf-8"))]
+    )
+    assert np.allclose(pca, projections.pca(vectors.astype(np.float64), 2), atol=2e-4)
+    bench.press('.live-toggle button[value="umap"]')
     pairs = list(csv.DictReader(io.StringIO(files["pairs.csv"].read_text(encoding="utf-8"))))
     shown = bench.page.evaluate("t => window.embeddingsBook.workbench.duplicates(t)", 0.7)
     assert [(int(p["a"]), int(p["b"])) for p in pairs] == [(p["a"], p["b"]) for p in shown]
@@ -199,8 +216,7 @@ def test_a_csv_without_the_chosen_column(bench, tmp_path):
 
 
 def test_a_big_file_uses_its_first_5000_texts_and_a_huge_one_is_refused(bench, tmp_path):
-    bench.panel.locator('.live-toggle button[value="pca"]').click()  # the exact map: quick for 5,000 points
-    bench.page.wait_for_function(DONE, timeout=60000)
+    bench.press('.live-toggle button[value="pca"]')  # the exact map: quick for 5,000 points
     lines = [f"{TICKETS[i % 8]} (copy {i % 40})" for i in range(100_000)]
     status = bench.open(write(tmp_path / "lines.txt", "\n".join(lines)))
     one_line(status)
@@ -216,8 +232,7 @@ def test_a_big_file_uses_its_first_5000_texts_and_a_huge_one_is_refused(bench, t
     status = bench.open(huge)
     one_line(status)
     assert "up to 100 MB" in status and bench.panel.locator(".live-error").count() == 1
-    bench.panel.locator('.live-toggle button[value="umap"]').click()
-    bench.page.wait_for_function(DONE, timeout=180000)
+    bench.press('.live-toggle button[value="umap"]')
     assert bench.errors == []
 
 
@@ -227,9 +242,7 @@ def test_bad_text_in_the_box_gets_one_line(bench):
         box = bench.panel.locator('textarea[name="texts"]')
         box.fill("x")  # typing replaces a collection too large to show in the box
         box.fill(text)
-        bench.panel.locator(".wb-run").click()
-        bench.page.wait_for_function(DONE, timeout=60000)
-        one_line(bench.status())
+        one_line(bench.press(".wb-run"))
         assert says in bench.status()
     assert bench.errors == []
 
@@ -276,8 +289,10 @@ def test_nothing_leaves_the_page(bench):
     with bench.page.expect_download():
         bench.panel.locator('[data-export="vectors.csv"]').click()
     bench.panel.locator('input[name="query"]').fill(marker)
+    bench.page.evaluate("() => document.querySelector('[data-live=workbench] .live-status').textContent = ''")
     bench.panel.locator('input[name="query"]').press("Enter")
     bench.page.wait_for_function(DONE)
+    assert "Nearest to “zebra-marker-7f3a”" in bench.panel.locator(".wb-found-title").inner_text()
     assert [u for u in bench.requests[seen:] if not u.startswith("blob:")] == []
     stored = bench.page.evaluate(
         """async () => JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage), document.cookie,
