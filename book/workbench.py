@@ -71,22 +71,21 @@ def central_items(vectors: np.ndarray, labels: np.ndarray, per: int = 2) -> list
 
 
 def _pair_blocks(vectors: np.ndarray, cells: float = 2e7):
-    """Every pair (i < j) once, a block of rows at a time: (rows i, columns j, cosines), in bounded memory."""
+    """All cosines, a block of rows at a time, in bounded memory: (first row, scores, mask of the pairs i < j)."""
     x = np.asarray(vectors, dtype=np.float32)
     n = len(x)
     step = max(1, int(cells // max(n, 1)))  # 2e7 cells: about 80 MB of scores per block, for any n
     for start in range(0, n, step):
         scores = x[start : start + step] @ x.T
-        rows, cols = np.nonzero(np.arange(n)[None, :] > np.arange(start, start + len(scores))[:, None])
-        yield rows + start, cols, scores[rows, cols]
+        yield start, scores, np.arange(n)[None, :] > np.arange(start, start + len(scores))[:, None]
 
 
 def duplicate_pairs(vectors: np.ndarray, threshold: float) -> list[tuple[int, int, float]]:
     """Every pair (a, b), a < b, whose cosine is at least ``threshold``: most similar first."""
     pairs = []
-    for a, b, s in _pair_blocks(vectors):
-        keep = s >= threshold
-        pairs += [(int(i), int(j), float(v)) for i, j, v in zip(a[keep], b[keep], s[keep])]
+    for start, scores, upper in _pair_blocks(vectors):
+        rows, cols = np.nonzero(upper & (scores >= threshold))
+        pairs += [(int(i) + start, int(j), float(scores[i, j])) for i, j in zip(rows, cols)]
     return sorted(pairs, key=lambda p: (-p[2], p[0], p[1]))
 
 
@@ -95,8 +94,9 @@ def pair_histogram(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     low, high, width = BINS
     bins = int(round((high - low) / width))
     counts = np.zeros(bins, dtype=np.int64)
-    for _, _, s in _pair_blocks(vectors):
-        counts += np.bincount(np.clip(np.floor((s - low) / width).astype(int), 0, bins - 1), minlength=bins)
+    for _, scores, upper in _pair_blocks(vectors):
+        index = np.clip(np.floor((scores[upper] - low) / width).astype(int), 0, bins - 1)
+        counts += np.bincount(index, minlength=bins)
     return low + width * (np.arange(bins) + 0.5), counts
 
 
