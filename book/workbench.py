@@ -157,15 +157,12 @@ def plot_pair_scores(vectors: np.ndarray, threshold: float, floor: float) -> go.
             showlegend=False,
         )
     )
-    lines = [
-        (floor, "dot", f"noise floor (sentences) {floor:.2f}", 1.0, "right"),
-        (threshold, "solid", f"{threshold:.2f}", 0.9, "left"),
-    ]
-    for x, dash, label, y, side in lines:
+    for x, dash, label, y in [
+        (floor, "dot", f"noise floor {floor:.2f}", 1.0),
+        (threshold, "solid", f"{threshold:.2f}", 0.9),
+    ]:
         fig.add_vline(x=x, line_dash=dash, line_width=1.5)
-        fig.add_annotation(
-            x=x, y=y, yref="paper", text=label, showarrow=False, xanchor=side, xshift=4 if side == "left" else -4
-        )
+        fig.add_annotation(x=x, y=y, yref="paper", text=label, showarrow=False, xanchor="left", xshift=4)
     fig.update_layout(
         title=f"All {total:,} pairs by cosine: {above:,} at or above {threshold:.2f}",
         height=360,

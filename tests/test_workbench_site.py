@@ -253,7 +253,9 @@ def test_cancel_in_the_middle_then_start_again(bench):
     before = bench.figures()
     bench.page.evaluate(f"() => {{ window.__job = ({LOAD})({json.dumps(texts)}).then(r => 'done', e => e.message); }}")
     bench.page.wait_for_function(
-        "() => { const p = document.querySelector('[data-live=workbench] progress'); return p && p.value > 0; }",
+        "() => { const box = document.querySelector('[data-live=workbench] .wb-progress');"
+        " return !box.hidden && box.querySelector('progress').value > 0"
+        " && box.querySelector('.wb-progress-text').textContent.startsWith('Embedding:'); }",
         timeout=120000,
         polling=20,
     )

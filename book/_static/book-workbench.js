@@ -83,7 +83,7 @@
         else bar.value = Math.max(0, Math.min(1, share));
         text.textContent = label;
       },
-      hide() { box.hidden = true; },
+      hide() { box.hidden = true; bar.value = 0; text.textContent = ""; },
     };
   }
 
@@ -258,9 +258,9 @@
     const { histogram, total } = c.scan;
     const centres = Array.from(histogram, (_, b) => -0.3 + 0.02 * (b + 0.5));
     const pairs = (c.items.length * (c.items.length - 1)) / 2;
-    const line = (x, dash, text, y, side = "left") => [{ type: "line", x0: x, x1: x, yref: "paper", y0: 0, y1: 1, line: { dash, width: 1.5 } },
-                                                       { x, y, yref: "paper", text, showarrow: false, xanchor: side, xshift: side === "left" ? 4 : -4 }];
-    const [floorLine, floorLabel] = line(floor, "dot", `noise floor (sentences) ${floor.toFixed(2)}`, 1.0, "right");
+    const line = (x, dash, text, y) => [{ type: "line", x0: x, x1: x, yref: "paper", y0: 0, y1: 1, line: { dash, width: 1.5 } },
+                                        { x, y, yref: "paper", text, showarrow: false, xanchor: "left", xshift: 4 }];
+    const [floorLine, floorLabel] = line(floor, "dot", `noise floor ${floor.toFixed(2)}`, 1.0);
     const [cutLine, cutLabel] = line(v.threshold, "solid", v.threshold.toFixed(2), 0.9);
     const scoresTitle = `All ${count(pairs)} pairs by cosine: ${count(total)} at or above ${v.threshold.toFixed(2)}`;
     await draw(scoresDiv, [{ type: "bar", x: centres, y: Array.from(histogram), showlegend: false,
