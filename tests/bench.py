@@ -4,7 +4,7 @@ Prints (1) the floor: one stack import in a fresh interpreter; (2) a clean build
 floor x executed notebooks; (3) a no-change rebuild; (4) each chapter's Run All in a fresh kernel, with
 empty caches and with warm ones; (5) page sizes; (6) the first screen of figures drawn after navigation,
 in Chromium; (7) the model in the browser (its Web Worker): bytes fetched, time to ready, time per text,
-at full speed and with the CPU slowed 4x (tests/bench_browser.py); (8) embedding throughput, the cache
+at full speed and with the main thread slowed 4x (tests/bench_browser.py); (8) embedding throughput, the cache
 hit time, and the live explorer's time from a new word to the updated figure; (9) the workbench: 1,000
 sentences, UMAP, all pairs of 5,000 texts, the longest main-thread task, the tab's memory.
 
@@ -164,15 +164,11 @@ def first_screen(html: Path) -> list[str]:
 
 def browser_model_speed(html: Path, runs: int = 1) -> list[str]:
     """Press the intro's button: bytes fetched, time to a ready model, each further text, a new word in the
-    explorer; at full speed, with Chromium's CPU throttling (main thread only) and with the whole renderer slowed."""
+    explorer; at full speed and with Chromium's CPU throttling (the main thread only: see bench_browser.py)."""
     from bench_browser import median_of, model_speed
 
     lines = []
-    for slow, name in (
-        ("", "full speed"),
-        ("cdp", "CPU 4x (CDP: main thread)"),
-        ("process", "CPU 4x (whole renderer)"),
-    ):
+    for slow, name in (("", "full speed"), ("cdp", "CPU 4x (CDP: main thread)")):
         m = median_of([model_speed(html, slow) for _ in range(runs)])
         limit = BUDGET["model_ready"] * (2 if slow else 1)
         per_text = BUDGET["per_text"] * (2.4 if slow else 1)

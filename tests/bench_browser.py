@@ -1,23 +1,17 @@
-"""`make bench`, in the browser: the model behind the live panels, at full speed and with the CPU slowed 4x.
+"""`make bench`, in the browser: the model behind the live panels, and the workbench's budgets.
 
-Two ways to slow the CPU, because they measure different things:
-* "cdp": Chromium's own emulation (``Emulation.setCPUThrottlingRate`` through Playwright's CDP session),
-  what DevTools calls "4x slowdown". It slows the page's main thread only: Chromium refuses it for
-  workers ("Operation is only supported for pages, not workers"), so work moved into a Web Worker runs
-  at full speed under it;
-* "process": every thread of the page's renderer process (main thread and workers) stopped and
-  continued so that it runs a quarter of the time, as ``cpulimit`` does: a phone slower at everything.
+The CPU is slowed as DevTools does it ("4x slowdown": ``Emulation.setCPUThrottlingRate`` through
+Playwright's CDP session). That slows the page's main thread only: Chromium refuses it for workers
+("Operation is only supported for pages, not workers"), so with the model in a Web Worker it measures
+what a slow main thread (a page busy drawing) costs the model, not a phone that is slower at everything.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import statistics
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from browser import chromium, goto_drawn, serve
@@ -48,35 +42,6 @@ def _renderers() -> list[int]:
             if b"--type=renderer" in Path(f"/proc/{pid}/cmdline").read_bytes():
                 out.append(pid)
     return out
-
-
-@contextlib.contextmanager
-def process_throttle(rate: float, period: float = 0.008) -> Iterator[None]:
-    """Run this browser's renderers 1/rate of the time: SIGSTOP/SIGCONT in a loop (what cpulimit does)."""
-    stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.is_set():
-            pids = _renderers()
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGSTOP)
-            time.sleep(period * (1 - 1 / rate))
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGCONT)
-            time.sleep(period / rate)
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
-        for pid in _renderers():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGCONT)
 
 
 PER_TEXT_JS = """async ([prefix, warm]) => {
@@ -115,23 +80,19 @@ def model_speed(html: Path, slow: str = "", rate: float = 4.0) -> dict:
         page = context.new_page()
         goto_drawn(page, f"{base}/book/intro.html")
         out["stated"] = page.locator("[data-live] .live-load").inner_text()
-        slowed = contextlib.nullcontext()
         if slow == "cdp":
             context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": rate})
-        elif slow == "process":
-            slowed = process_throttle(rate)
-        with slowed:
-            started = time.perf_counter()
-            page.locator("[data-live] .live-load").click()
-            page.wait_for_function("() => window.embeddingsBook.readySeconds", timeout=180000, polling=20)
-            out["ready"] = time.perf_counter() - started
-            page.wait_for_function(
-                "() => /^Updated/.test(document.querySelector('.live-status').textContent)", timeout=120000
-            )
-            out["fetched"] = page.evaluate("window.embeddingsBook.bytesReceived")
-            out["per_text"] = page.evaluate(PER_TEXT_JS, ["a further sentence number", False])
-            out["warmed"] = page.evaluate(PER_TEXT_JS, ["another sentence, number", True])
-            out["new_word"] = page.evaluate(NEW_WORD_JS, WORDS)
+        started = time.perf_counter()
+        page.locator("[data-live] .live-load").click()
+        page.wait_for_function("() => window.embeddingsBook.readySeconds", timeout=180000, polling=20)
+        out["ready"] = time.perf_counter() - started
+        page.wait_for_function(
+            "() => /^Updated/.test(document.querySelector('.live-status').textContent)", timeout=120000
+        )
+        out["fetched"] = page.evaluate("window.embeddingsBook.bytesReceived")
+        out["per_text"] = page.evaluate(PER_TEXT_JS, ["a further sentence number", False])
+        out["warmed"] = page.evaluate(PER_TEXT_JS, ["another sentence, number", True])
+        out["new_word"] = page.evaluate(NEW_WORD_JS, WORDS)
         if not slow:
             second = context.new_page()
             goto_drawn(second, f"{base}/book/vectors.html")
