@@ -124,12 +124,17 @@ WORKBENCH_JS = """async (texts) => {
     window.__longest = 0;
     await time('embed', () => book.embedMany(texts, { keep: true }));
     const n = texts.length;
+    await time('workbench_1000', () => book.workbench.load(texts));
     const scan = await book.askModel({ type: 'scan', threshold: 0.7, neighbours: 14 });
     await time('umap', () => wb.askHelper({ type: 'umap', n, neighbours: scan.neighbours }));
     const five = Array.from({ length: 5000 }, (_, i) => texts[i % n] + (i < n ? '' : ' ' + Math.floor(i / n)));
     await time('embed_5000', () => book.embedMany(five, { keep: true }));
     await time('pairs_5000', () => book.askModel({ type: 'scan', threshold: 0.7, neighbours: 14 }));
+    await new Promise((r) => setTimeout(r, 500)); // long tasks are reported a moment after they end
+    out.longest_1000 = window.__longest / 1000;
+    window.__longest = 0;
     await time('workbench_5000', () => book.workbench.load(five));
+    await new Promise((r) => setTimeout(r, 500));
     out.longest = window.__longest / 1000;
     out.heap = performance.memory ? performance.memory.usedJSHeapSize : 0;
     return out; }"""

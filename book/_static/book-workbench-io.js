@@ -12,9 +12,9 @@
   const kind = window.bookLiveKinds && window.bookLiveKinds.workbench;
   if (!book || !wb || !kind) return;
   const { ReaderError } = book;
-  // Larger collections are used but not copied into the text box: laying out 5,000 lines there kept the
-  // page's main thread busy for most of a second.
-  const SHOWN = { lines: 1000, chars: 100000 };
+  // Larger collections are used but not copied into the text box: laying out a thousand lines there kept
+  // the page's main thread busy for most of a second.
+  const SHOWN = { lines: 200, chars: 20000 };
 
   /* Texts from a file, the demo or load(): kept as they are, and shown in the box, one per line. */
   function useItems(panel, items, notes) {

@@ -26,6 +26,7 @@
   const escape = (t) => String(t).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"); // for plotly
   const shorten = (t, limit = 48) => { t = String(t).replace(/\s+/g, " ").trim(); return t.length <= limit ? t : t.slice(0, limit - 1).trimEnd() + "…"; };
   const abort = () => new DOMException("Cancelled", "AbortError");
+  const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
   const autoClusters = (n) => Math.min(n, 10, Math.max(2, Math.round(Math.sqrt(n / 2)))); // as workbench.auto_clusters
   const neighboursFor = (n) => Math.max(1, Math.min(14, n - 2)); // with the text itself, UMAP's 15 (helpers.project)
 
@@ -216,6 +217,15 @@
 
   /* ---- what the reader sees ---- */
 
+  /* Thousands of SVG points took the page's main thread a second to draw; WebGL draws them at once. */
+  let webgl = null;
+  function pointsType(n) {
+    if (webgl === null) {
+      try { webgl = !!document.createElement("canvas").getContext("webgl"); } catch (err) { webgl = false; }
+    }
+    return n > 1000 && webgl ? "scattergl" : "scatter";
+  }
+
   function describe(div, text) {
     const wrapper = div.closest("[role=figure]");
     if (wrapper) wrapper.setAttribute("aria-label", text);
@@ -227,10 +237,11 @@
     const coords = c.maps[v.method];
     const { labels, central } = c.clusters;
     const names = central.map((best) => escape(shorten(c.items[best[0]])));
+    const type = pointsType(c.items.length);
     const traces = central.map((_, cluster) => {
       const idx = [];
       labels.forEach((l, i) => { if (l === cluster) idx.push(i); });
-      return { type: "scatter", mode: "markers", name: `${cluster + 1} · ${names[cluster]}`, x: idx.map((i) => coords[2 * i]), y: idx.map((i) => coords[2 * i + 1]),
+      return { type, mode: "markers", name: `${cluster + 1} · ${names[cluster]}`, x: idx.map((i) => coords[2 * i]), y: idx.map((i) => coords[2 * i + 1]),
                hovertext: idx.map((i) => escape(shorten(c.items[i], 200))), customdata: idx,
                hovertemplate: `%{hovertext}<extra>cluster ${cluster + 1}</extra>`, marker: { color: COLORS[cluster % COLORS.length], size: 8, line: { width: 0 } } };
     });
@@ -244,9 +255,9 @@
                   textfont: { size: 15 }, hoverinfo: "skip", showlegend: false });
     if (found && found.selected !== null) {
       const ring = found.hits.map((h) => h[0]);
-      traces.push({ type: "scatter", mode: "markers", name: "its 10 nearest in 384-D", x: ring.map((i) => coords[2 * i]), y: ring.map((i) => coords[2 * i + 1]),
+      traces.push({ type, mode: "markers", name: "its 10 nearest in 384-D", x: ring.map((i) => coords[2 * i]), y: ring.map((i) => coords[2 * i + 1]),
                     hoverinfo: "skip", marker: { symbol: "circle-open", size: 16, color: "#E45756", line: { width: 2 } } });
-      traces.push({ type: "scatter", mode: "markers", name: "the text you picked", x: [coords[2 * found.selected]], y: [coords[2 * found.selected + 1]],
+      traces.push({ type, mode: "markers", name: "the text you picked", x: [coords[2 * found.selected]], y: [coords[2 * found.selected + 1]],
                     hoverinfo: "skip", marker: { symbol: "star", size: 18, color: "#222832", line: { width: 1, color: "#ffffff" } } });
     }
     const blank = { showticklabels: false, title: { text: "" }, zeroline: false };
@@ -254,6 +265,7 @@
     await draw(mapDiv, traces, { title: { text: title }, height: 520, xaxis: blank, yaxis: Object.assign({ scaleanchor: "x" }, blank),
                                  legend: { orientation: "h", y: -0.05, yanchor: "top" } });
     describe(mapDiv, `${title}. Each point is one text, coloured by its cluster; click a point to list its nearest texts.`);
+    await nextTask(); // one figure per task: the page answers the reader in between
 
     const { histogram, total } = c.scan;
     const centres = Array.from(histogram, (_, b) => -0.3 + 0.02 * (b + 0.5));
@@ -269,6 +281,7 @@
                { title: { text: scoresTitle }, height: 360, bargap: 0.05, shapes: [floorLine, cutLine], annotations: [floorLabel, cutLabel],
                  xaxis: { title: { text: "cosine similarity" }, range: [-0.3, 1] }, yaxis: { title: { text: "pairs (log scale)" }, type: "log", dtick: 1 } });
     describe(scoresDiv, `${scoresTitle}. A bar chart of how many pairs of texts have each similarity; red bars are near-duplicates.`);
+    await nextTask();
 
     fillPairs(panel, c, v);
     const title2 = panel.querySelector(".wb-found-title");
