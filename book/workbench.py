@@ -122,22 +122,13 @@ def plot_collection_map(
                 marker=dict(color=COLORS[c % len(COLORS)], size=8, line=dict(width=0)),
             )
         )
-    centres = np.array([np.median(coords[labels == c], axis=0) for c in range(len(central))])
-    traces.append(
-        go.Scatter(
-            x=r(centres[:, 0]),
-            y=r(centres[:, 1]),
-            mode="text",
-            text=[str(c + 1) for c in range(len(central))],
-            textfont=dict(size=15),
-            hoverinfo="skip",
-            showlegend=False,
-        )
-    )
+    centres = r([np.median(coords[labels == c], axis=0) for c in range(len(central))])
+    numbers = [dict(x=x, y=y, text=str(c + 1), showarrow=False, font=dict(size=15)) for c, (x, y) in enumerate(centres)]
     fig = go.Figure(traces)
     title = f"{len(texts)} texts, {method.upper()} map, {len(central)} clusters found in 384-D"
     fig.update_layout(
         axes_layout(2, title=title, height=520, legend=dict(orientation="h", y=-0.05, yanchor="top")),
+        annotations=numbers,
         meta=dict(description="Each point is one text, coloured by its cluster; hover to read it."),
     )
     return fig

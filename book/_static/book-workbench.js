@@ -196,8 +196,9 @@
 
   function summary(c, v) {
     const parts = [`${plural(c.items.length, "text")}`];
+    const kept = c.scan.s.length < c.scan.total ? ` (the ${count(c.scan.s.length)} most similar are listed and exported)` : "";
     if (c.cut.length) parts.push(`${plural(c.cut.length, "text")} over the model's 256 word pieces ${c.cut.length === 1 ? "was" : "were"} cut (it reads only the start)`);
-    parts.push(`${c.clusters.k} clusters`, `${plural(c.scan.total, "pair")} at or above ${v.threshold.toFixed(2)}`);
+    parts.push(`${c.clusters.k} clusters`, `${plural(c.scan.total, "pair")} at or above ${v.threshold.toFixed(2)}${kept}`);
     return [parts.join("; ") + ".", ...v.notes].join(" ");
   }
 
@@ -217,14 +218,21 @@
 
   /* ---- what the reader sees ---- */
 
-  /* Thousands of SVG points took the page's main thread a second to draw; WebGL draws them at once. */
+  /* Thousands of SVG points took the page's main thread a second to draw; WebGL draws them at once. Whether
+     the browser has WebGL is found out while the model loads (creating a context takes a moment). */
   let webgl = null;
-  function pointsType(n) {
-    if (webgl === null) {
-      try { webgl = !!document.createElement("canvas").getContext("webgl"); } catch (err) { webgl = false; }
+  function findWebGL() {
+    if (webgl !== null) return;
+    try {
+      const gl = document.createElement("canvas").getContext("webgl");
+      webgl = !!gl;
+      const lose = gl && gl.getExtension("WEBGL_lose_context");
+      if (lose) lose.loseContext();
+    } catch (err) {
+      webgl = false;
     }
-    return n > 1000 && webgl ? "scattergl" : "scatter";
   }
+  const pointsType = (n) => (n > 1000 && webgl ? "scattergl" : "scatter");
 
   function describe(div, text) {
     const wrapper = div.closest("[role=figure]");
@@ -251,8 +259,8 @@
       const median = (a) => a.sort((p, q) => p - q)[Math.floor(a.length / 2)];
       return [median(xs), median(ys)];
     });
-    traces.push({ type: "scatter", mode: "text", x: middle.map((m) => m[0]), y: middle.map((m) => m[1]), text: middle.map((_, i) => String(i + 1)),
-                  textfont: { size: 15 }, hoverinfo: "skip", showlegend: false });
+    // cluster numbers as annotations: above the points, WebGL ones included
+    const numbers = middle.map(([x, y], i) => ({ x, y, text: String(i + 1), showarrow: false, font: { size: 15 } }));
     if (found && found.selected !== null) {
       const ring = found.hits.map((h) => h[0]);
       traces.push({ type, mode: "markers", name: "its 10 nearest in 384-D", x: ring.map((i) => coords[2 * i]), y: ring.map((i) => coords[2 * i + 1]),
@@ -262,7 +270,7 @@
     }
     const blank = { showticklabels: false, title: { text: "" }, zeroline: false };
     const title = `${count(c.items.length)} texts, ${v.method.toUpperCase()} map, ${c.clusters.k} clusters found in 384-D`;
-    await draw(mapDiv, traces, { title: { text: title }, height: 520, xaxis: blank, yaxis: Object.assign({ scaleanchor: "x" }, blank),
+    await draw(mapDiv, traces, { title: { text: title }, height: 520, annotations: numbers, xaxis: blank, yaxis: Object.assign({ scaleanchor: "x" }, blank),
                                  legend: { orientation: "h", y: -0.05, yanchor: "top" } });
     describe(mapDiv, `${title}. Each point is one text, coloured by its cluster; click a point to list its nearest texts.`);
     await nextTask(); // one figure per task: the page answers the reader in between
@@ -319,7 +327,7 @@
   window.bookLiveKinds.workbench = {
     bytes: (m, panel) => (m.bytes.model || 0) + (m.bytes.workbench || 0) +
       ((m.bytes.panels && m.bytes.panels[panel.dataset.panelData]) || 0),
-    prepare: () => askHelper({ type: "ready" }),
+    prepare: () => { findWebGL(); return askHelper({ type: "ready" }); },
     check,
     run,
   };
