@@ -104,12 +104,15 @@ def _blocks(markdown: str) -> list[tuple[str, str]]:
     return out
 
 
-def paragraphs(root: Path = ROOT) -> list[Paragraph]:
-    """Every paragraph of the book's pages with at least MIN_WORDS words, in reading order."""
+def paragraphs(root: Path = ROOT, until: str | None = None) -> list[Paragraph]:
+    """Every paragraph of the book's pages with at least MIN_WORDS words, in reading order (with ``until``, a
+    page's name such as "your-texts": only the pages before it)."""
     from docutils.nodes import make_id
 
     found = []
-    for path in toc_files(root):
+    pages = toc_files(root)
+    names = [path.stem for path in pages]
+    for path in pages[: names.index(until) if until in names else None]:
         chapter = section = anchor = ""
         for markdown in markdown_of(path):
             for kind, text in _blocks(markdown):

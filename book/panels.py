@@ -26,7 +26,7 @@ import plotly.graph_objects as go
 import cache
 from rendering import BookRenderer
 
-KINDS = ("explorer", "playground", "search", "images", "tokens", "atlas")
+KINDS = ("explorer", "playground", "search", "images", "tokens", "atlas", "workbench")
 Try = tuple[str, dict[str, str], str]  # (button label, {input name: value}, what to look for)
 
 
@@ -109,7 +109,9 @@ class Panel:
         widget: Any,
         data: str = "",
         tries: Sequence[Try] = (),
+        actions: str = "",
         extra: str = "",
+        attributes: dict[str, str] | None = None,
     ):
         if kind not in KINDS:
             raise ValueError(f"unknown panel {kind!r}; choose one of {', '.join(KINDS)}")
@@ -122,17 +124,19 @@ class Panel:
             data,
         )
         self.tries = list(tries)
-        self.extra = extra  # HTML after the figures (the atlas's result lists)
+        self.actions, self.extra, self.attributes = actions, extra, dict(attributes or {})
 
     def to_html(self) -> str:
+        """The panel's HTML; ``actions`` (HTML) sits beside the status line, ``extra`` after the figures."""
         figures = "".join(_figure_html(fig) for fig in self.figures)
         data = f' data-panel-data="{html.escape(self.data)}"' if self.data else ""
+        data += "".join(f' data-{name}="{html.escape(value)}"' for name, value in self.attributes.items())
         return (
             f'<section class="live-panel" data-live="{self.kind}"{data} aria-label="Try it live">'
             f'<p class="live-note">{self.note}</p>{try_list(self.tries)}'
             f'<form class="live-controls" onsubmit="return false">{self.controls}</form>'
             '<p class="live-actions"><button type="button" class="live-load" hidden></button>'
-            '<span class="live-status" role="status" aria-live="polite"></span></p>'
+            f'<span class="live-status" role="status" aria-live="polite"></span>{self.actions}</p>'
             f"{figures}{self.extra}</section>"
         )
 

@@ -103,3 +103,13 @@ def plot_score_bands(bands: Mapping[str, Mapping[str, np.ndarray]], title: str) 
     )
     fig = stepped_figure(states, layout, control="buttons")
     return fig.update_layout(updatemenus=[fig.layout.updatemenus[0].update(y=1.12)])
+
+
+def sentence_noise_floor() -> float:
+    """The noise floor for sentences like the book's: 400 random pairs of its paraphrase and related
+    sentences (never two written as a pair), as the inside chapter measures it."""
+    from bookdata import load_table
+
+    pairs = load_table("score_pairs")
+    texts = [t for _, a, b in pairs for t in (a, b)]
+    return noise_floor(random_pair_scores(texts, n=400, skip=[(a, b) for _, a, b in pairs]))

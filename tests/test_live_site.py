@@ -301,3 +301,15 @@ def test_try_this_buttons_fill_the_panel_and_change_the_figure(loaded, name):
             assert box.input_value() == value, (name, field)
         assert page.panel.evaluate(FIGURE_DATA) != before, f"{name}: {values} did not change the figure"
     assert page.errors == []
+
+
+def test_the_model_runs_in_a_web_worker(loaded):
+    """transformers.js and the model load in book-model-worker.js: the page's main thread never imports them."""
+    page = loaded["intro"].page
+    assert [w.url for w in page.workers if w.url.endswith("/_static/book-model-worker.js")]
+    on_main_thread = (
+        "performance.getEntriesByType('resource').filter(e => /transformers|\\.onnx|ort-wasm/.test(e.name))"
+    )
+    assert page.evaluate(f"{on_main_thread}.map(e => e.name)") == []
+    tokens = loaded["inside"].page.evaluate("window.embeddingsBook.tokenize('petrichor')")
+    assert tokens["tokens"] == ["[CLS]", "pet", "##rich", "##or", "[SEP]"] and len(tokens["ids"]) == 5

@@ -22,6 +22,7 @@ CHAPTERS = {  # every page of the toc, in reading order, with its title
     "book/inside.ipynb": "Inside the model: from text to 384 numbers",
     "book/really.ipynb": "So, what are embeddings, really?",
     "book/atlas.ipynb": "An atlas of the model's world",
+    "book/your-texts.ipynb": "Bring your own texts",
     "book/glossary.md": "Glossary",
 }
 NO_FIGURES = {"book/really.html", "book/glossary.html"}  # the answer and the glossary are prose
@@ -57,7 +58,7 @@ def test_chapters_are_titled_as_the_article():
         path = ROOT / rel
         source = nbformat.read(path, as_version=4).cells[0].source if path.suffix == ".ipynb" else path.read_text()
         assert source.splitlines()[0] == f"# {heading}", rel
-    # the article's sections in its order, then "Inside the model", the answer, the glossary
+    # the article's sections in its order, then "Inside the model", the answer, the atlas, your texts, the glossary
     pages = [p[:-5] for p in toc_pages()]
     assert [next(f for f in CHAPTERS if f.rsplit(".", 1)[0] == p) for p in pages] == list(CHAPTERS)
 

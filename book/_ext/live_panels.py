@@ -3,9 +3,10 @@
 * before notebooks run: tells their kernels where to write panel data (``EMBEDDINGS_BOOK_PANELS``, next
   to the execution cache) and re-runs a notebook whose panel data has gone missing;
 * when the build starts: exports the browser model (``browser_model.export()``, cached on disk) and
-  copies it, transformers.js and onnxruntime's WebAssembly from ``node_modules`` into ``_static/live/``,
-  gzipping the large files (the browser unpacks them); then makes the atlas's words map
-  (``atlas.make()``, cached on disk like the export), so the atlas chapter only reads it;
+  copies it, transformers.js, onnxruntime's WebAssembly and the workbench's libraries (papaparse, umap-js,
+  ml-matrix) from ``node_modules`` into ``_static/live/``, gzipping the large files (the browser unpacks
+  them); then makes the atlas's words map (``atlas.make()``, cached on disk like the export), so the atlas
+  chapter only reads it;
 * when it ends: copies the panel data (large files gzipped, and the files it lists, such as audio clips)
   and writes ``live/manifest.js``, the sizes each button states.
 
@@ -40,6 +41,11 @@ RUNTIME = {  # what the browser loads from npm packages, by name in _static/live
     f"{ORT_BUILD}.mjs": NODE / "onnxruntime-web" / "dist" / f"{ORT_BUILD}.mjs",
     f"{ORT_BUILD}.wasm": NODE / "onnxruntime-web" / "dist" / f"{ORT_BUILD}.wasm",
 }
+WORKBENCH = {  # what the workbench adds: CSV parsing, UMAP, an eigen-decomposition for its exact PCA
+    "papaparse.min.js": NODE / "papaparse" / "papaparse.min.js",
+    "umap-js.min.js": NODE / "umap-js" / "lib" / "umap-js.min.js",
+    "matrix.umd.js": NODE / "ml-matrix" / "matrix.umd.js",
+}
 GZIP_FROM = 200_000  # bytes: larger files are served gzipped
 PANEL_DATA = {  # data: the chapter that writes it
     "vocabulary": "vectors",
@@ -48,8 +54,18 @@ PANEL_DATA = {  # data: the chapter that writes it
     "sounds": "human-experience",  # spoken clips (WAV files) that the page and the images panel play
     "atlas": "atlas",
     "atlas-neighbours": "atlas",
+    "workbench": "your-texts",
 }
-SCRIPTS = ["live/manifest.js", "book-live.js", "book-live-panels.js", "book-live-atlas.js"]
+# panel data made from the book's own paragraphs: all of them, or those of the pages before a chapter
+READS_PROSE = {"atlas": None, "workbench": "your-texts"}
+SCRIPTS = [
+    "live/manifest.js",
+    "book-live.js",
+    "book-live-panels.js",
+    "book-live-atlas.js",
+    "book-workbench.js",
+    "book-workbench-io.js",
+]
 if str(BOOK) not in sys.path:  # the book's own modules: cache, browser_model, atlas, booktext
     sys.path.insert(0, str(BOOK))
 
@@ -78,8 +94,9 @@ def _heal_missing_panel_data(app: Sphinx, env, docnames: list[str]) -> None:
     if config is None or not config.execution_cache_path:
         return
     missing = [chapter for name, chapter in PANEL_DATA.items() if not _panel_data_complete(_panels_dir(app), name)]
-    if _paragraphs_changed(_panels_dir(app) / "atlas.json"):
-        missing.append(PANEL_DATA["atlas"])
+    for name, until in READS_PROSE.items():
+        if _paragraphs_changed(_panels_dir(app) / f"{name}.json", until):
+            missing.append(PANEL_DATA[name])
     if not missing:
         return
     from jupyter_cache import get_cache
@@ -94,15 +111,15 @@ def _heal_missing_panel_data(app: Sphinx, env, docnames: list[str]) -> None:
             docnames.append(docname)
 
 
-def _paragraphs_changed(published: Path) -> bool:
-    """True when the book's paragraphs differ from those the atlas chapter last placed on its map."""
+def _paragraphs_changed(published: Path, until: str | None) -> bool:
+    """True when the book's paragraphs (those before the page ``until``) differ from those last used."""
     import booktext
 
     try:
-        placed = json.loads(published.read_text())["meta"]["paragraphs"]
+        used = json.loads(published.read_text())["meta"]["paragraphs"]
     except (OSError, ValueError, KeyError, TypeError):
         return False  # no data yet: the check for missing data runs the chapter
-    return placed != booktext.fingerprint(booktext.paragraphs(ROOT))
+    return used != booktext.fingerprint(booktext.paragraphs(ROOT, until=until))
 
 
 def _make_atlas(app: Sphinx) -> None:
@@ -152,14 +169,14 @@ def _publish(source: Path, live: Path, name: str, files: dict) -> None:
 def _copy_runtime(app: Sphinx) -> None:
     if app.builder.format != "html":
         return
-    missing = [str(path.relative_to(ROOT)) for path in RUNTIME.values() if not path.exists()]
+    missing = [str(path.relative_to(ROOT)) for path in {**RUNTIME, **WORKBENCH}.values() if not path.exists()]
     if missing:
         raise RuntimeError(f"{', '.join(missing)} missing: run `make install` (npm ci) before building the book")
     import browser_model
 
     live = Path(app.outdir) / "_static" / "live"
     files: dict = {}
-    for name, source in RUNTIME.items():
+    for name, source in {**RUNTIME, **WORKBENCH}.items():
         _publish(source, live, name, files)
     model = browser_model.export()
     for source in sorted(p for p in model.rglob("*") if p.is_file()):
@@ -177,7 +194,8 @@ def _write_manifest(app: Sphinx, files: dict, panels: dict, panel_files: dict | 
         "runtime": {"mjs": f"{ORT_BUILD}.mjs", "wasm": f"{ORT_BUILD}.wasm"},
         "files": {**files, **(panel_files or {})},
         "bytes": {
-            "model": sum(f["sent"] for f in files.values()),  # everything a panel fetches to run the model
+            "model": sum(f["sent"] for n, f in files.items() if n not in WORKBENCH),  # what a panel fetches to run it
+            "workbench": sum(files[n]["sent"] for n in WORKBENCH if n in files),
             "tokenizer": sum(files[n]["sent"] for n in tokenizer) + files["transformers.min.js"]["sent"],
             "panels": panels,
         },

@@ -65,7 +65,9 @@
     if (!full) return null;
     const width = gd.clientWidth || full.width;
     const narrow = width < NARROW;
-    const keep = saved.get(gd) || { narrow: false }; // figures are authored for a wide screen
+    // figures are authored for a wide screen; a live panel's Plotly.react brings a new figure (new gd.data)
+    let keep = saved.get(gd);
+    if (!keep || keep.data !== gd.data) keep = { narrow: false, data: gd.data };
     saved.set(gd, keep);
     const layout = {};
     const style = {};

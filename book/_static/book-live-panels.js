@@ -248,9 +248,7 @@
         return { text: text.slice(0, 300) };
       },
       async run({ text }, panel, api) {
-        const tokenizer = await api.loadTokenizer();
-        const tokens = tokenizer.tokenize(text, { add_special_tokens: true }).slice(0, 256);
-        const ids = tokenizer.encode(text).slice(0, 256);
+        const { tokens, ids } = await api.tokenize(text);
         const kind = (t) => (t === "[CLS]" || t === "[SEP]" ? 9 : t === "[UNK]" ? 3 : t.startsWith("##") ? 1 : 0);
         const [div] = panel.querySelectorAll(".plotly-graph-div");
         const perRow = Math.max(4, Math.min(12, Math.floor(((div.clientWidth || 600) - 40) / 60)));

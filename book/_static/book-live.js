@@ -1,20 +1,24 @@
 /* Live panels: the reader's own words, embedded by all-MiniLM-L6-v2 running in the browser.
  *
  * Nothing heavy loads with the page. When the reader presses a panel's button (which states the
- * download size) or types into a panel, transformers.js is imported from _static/live/ and loads the
- * quantized ONNX model, its tokenizer and onnxruntime's WebAssembly from the same folder: never from
- * another site. Large files are stored gzipped and unpacked in the browser (DecompressionStream).
+ * download size) or types into a panel, a Web Worker starts (book-model-worker.js): it imports
+ * transformers.js from _static/live/ and loads the quantized ONNX model, its tokenizer and onnxruntime's
+ * WebAssembly from the same folder, never from another site, off the page's main thread. Large files are
+ * stored gzipped and unpacked in the browser (DecompressionStream).
  *
  * Contract, for tests and curious readers in the console:
  *   window.embeddingsBook.embed(texts) -> Promise<Float32Array[]>   unit-length rows; the first call loads
- * and every panel is an element [data-live="explorer" | "playground" | "search" | "images" | "tokens" | "atlas"]
+ *   window.embeddingsBook.embedMany(texts, {onProgress, signal}) -> Promise<{vectors, flat, width, cut}>
+ *   window.embeddingsBook.tokenize(text) -> Promise<{tokens, ids}>   only the tokenizer loads
+ * and every panel is an element [data-live="explorer" | "playground" | "search" | "images" | "tokens" | "atlas" | "workbench"]
  * holding its inputs, a .live-status line and its .plotly-graph-div figures. Enter applies.
  */
 (function () {
   "use strict";
 
   const script = document.currentScript;
-  const live = new URL("live/", script ? script.src : document.baseURI); // .../_static/live/
+  const scriptBase = script ? script.src : document.baseURI; // .../_static/book-live.js
+  const live = new URL("live/", scriptBase); // .../_static/live/
   const manifest = () => window.bookLiveManifest || { files: {}, bytes: {}, model: "all-MiniLM-L6-v2" };
 
   class ReaderError extends Error {} // a sentence for the reader, shown in the panel's status line
@@ -22,134 +26,148 @@
   const megabytes = (bytes) => `${Math.max(1, Math.round(bytes / 1e6))} MB`;
   const theme = () => (document.documentElement.dataset.theme === "dark" ? "dark" : "light");
 
-  /* ---- loading, with the bytes counted for the progress line ---- */
+  /* ---- the model, in a Web Worker (book-model-worker.js): the page never waits behind it ---- */
 
-  let received = 0;
+  let received = 0; // bytes the worker and the panel data fetched, for the progress line
   const watchers = new Set();
   const report = () => watchers.forEach((fn) => fn(received));
+  let workerBytes = 0;
+  let dataBytes = 0;
 
-  function counted(body) {
-    return body.pipeThrough(
-      new TransformStream({
-        transform(chunk, controller) {
-          received += chunk.byteLength;
-          report();
-          controller.enqueue(chunk);
-        },
-      }),
-    );
-  }
-
-  /* fetch() for transformers.js and the panels: files stored as .gz are fetched gzipped and unpacked */
-  async function liveFetch(input, init) {
-    const href = new URL(typeof input === "string" ? input : input.url || String(input), location.href).href;
+  /* fetch() for the panels' own data: files stored as .gz are fetched gzipped and unpacked */
+  async function liveFetch(input) {
+    const href = new URL(input, location.href).href;
     const name = href.startsWith(live.href) ? href.slice(live.href.length) : null;
     const entry = name && manifest().files[name];
-    const response = await fetch(entry && entry.gz ? href + ".gz" : href, entry && entry.gz ? {} : init);
+    const response = await fetch(entry && entry.gz ? href + ".gz" : href);
     if (!response.ok || !response.body) return response;
-    let body = counted(response.body);
-    const headers = new Headers(response.headers);
-    if (entry && entry.gz) {
-      body = body.pipeThrough(new DecompressionStream("gzip"));
-      headers.set("content-length", String(entry.size));
-      headers.set("content-type", entry.type || "application/octet-stream");
-    }
-    return new Response(body, { status: 200, headers });
+    let body = response.body.pipeThrough(new TransformStream({
+      transform(chunk, controller) { dataBytes += chunk.byteLength; received = workerBytes + dataBytes; report(); controller.enqueue(chunk); },
+    }));
+    if (entry && entry.gz) body = body.pipeThrough(new DecompressionStream("gzip"));
+    return new Response(body, { status: 200, headers: response.headers });
   }
 
   function unsupported() {
     if (location.protocol === "file:") {
       return "Browsers do not run the model from files on disk: run `make serve` and open http://127.0.0.1:8000 to use this panel. The figure below stays as it is.";
     }
-    if (typeof WebAssembly !== "object" || typeof DecompressionStream !== "function") {
-      return "This browser lacks WebAssembly or DecompressionStream, which the model needs. The figure below stays as it is.";
+    if (typeof WebAssembly !== "object" || typeof DecompressionStream !== "function" || typeof Worker !== "function") {
+      return "This browser lacks WebAssembly, DecompressionStream or Web Workers, which the model needs. The figure below stays as it is.";
     }
     return null;
   }
 
-  let library = null;
-  function transformers() {
-    if (!library) {
-      library = (async () => {
-        const problem = unsupported();
-        if (problem) throw new ReaderError(problem);
-        const tf = await import(live.href + "transformers.min.js");
-        const { env } = tf;
-        const m = manifest();
-        Object.assign(env, { allowRemoteModels: false, allowLocalModels: true, useFS: false, fetch: liveFetch });
-        env.localModelPath = new URL("models/", live).pathname;
-        env.logLevel = 40; // errors only: no console chatter
-        Object.assign(env.backends.onnx.wasm, {
-          wasmPaths: { mjs: live.href + m.runtime.mjs, wasm: live.href + m.runtime.wasm },
-          numThreads: 1,
-          proxy: false,
-        });
-        return tf;
-      })();
-      library.catch(() => (library = null));
-    }
-    return library;
-  }
-
-  let model = null;
+  const FAILED = "The model could not load (the download failed or was blocked). The figure below stays as it is; reload to try again.";
+  let worker = null;
+  let nextId = 0;
+  const pending = new Map(); // id -> {resolve, reject, onProgress}
   let readyIn = null;
-  function loadModel() {
-    if (!model) {
-      const started = performance.now();
-      model = (async () => {
-        const tf = await transformers();
-        const extractor = await tf.pipeline("feature-extraction", manifest().model, { dtype: "q8", device: "wasm" });
-        readyIn = (performance.now() - started) / 1000;
-        warming = warmUp(extractor);
-        return extractor;
-      })();
-      model.catch(() => (model = null));
-    }
-    return model;
+  let warmed = null;
+  let warmedResolve = null;
+
+  function failAll(message) {
+    if (worker) worker.terminate();
+    worker = null;
+    model = tokenizer = null;
+    pending.forEach(({ reject }) => reject(new ReaderError(message)));
+    pending.clear();
   }
 
-  /* V8 first runs WebAssembly with its baseline compiler and optimizes the hot functions after a few dozen
-     calls: a text took about 40 ms at first and 22 ms afterwards (make bench). A few short runs in idle
-     time, one at a time, so that a reader's request waits for at most one of them, bring that forward. */
-  let warming = null;
-  function warmUp(extractor, runs = 24) {
-    const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 16));
-    return new Promise((resolve) => {
-      let done = 0;
-      const step = () => {
-        if (done++ >= runs) return resolve(runs);
-        extractor(["a short sentence to warm up"], { pooling: "mean", normalize: true }).then(() => idle(step), resolve);
-      };
-      idle(step);
+  function startWorker() {
+    if (worker) return worker;
+    const problem = unsupported();
+    if (problem) throw new ReaderError(problem);
+    worker = new Worker(new URL("book-model-worker.js", scriptBase), { type: "module" });
+    worker.onerror = (event) => { event.preventDefault(); failAll(FAILED); };
+    worker.onmessageerror = () => failAll(FAILED);
+    worker.onmessage = ({ data }) => {
+      if (data.type === "bytes") { workerBytes = data.received; received = workerBytes + dataBytes; return report(); }
+      if (data.type === "ready") { readyIn = data.seconds; return; }
+      if (data.type === "warmed") { if (warmedResolve) warmedResolve(data.runs); return; }
+      const job = pending.get(data.id);
+      if (!job) return;
+      if (data.progress) return job.onProgress && job.onProgress(...data.progress);
+      pending.delete(data.id);
+      if (data.error === undefined) return job.resolve(data.result);
+      if (data.cancelled) return job.reject(new DOMException("Cancelled", "AbortError"));
+      job.reject(data.reader ? new ReaderError(data.error) : new Error(data.error));
+    };
+    warmed = new Promise((resolve) => (warmedResolve = resolve));
+    worker.postMessage({ type: "init", live: live.href, manifest: manifest() });
+    return worker;
+  }
+
+  /* One request to the worker: a promise for its answer; onProgress(done, total); signal cancels. */
+  function ask(message, { onProgress, signal } = {}) {
+    return new Promise((resolve, reject) => {
+      const w = startWorker(); // throws a ReaderError where the model cannot run
+      const id = ++nextId;
+      pending.set(id, { resolve, reject, onProgress });
+      if (signal) {
+        if (signal.aborted) { pending.delete(id); return reject(new DOMException("Cancelled", "AbortError")); }
+        signal.addEventListener("abort", () => w.postMessage({ type: "cancel", id }), { once: true });
+      }
+      w.postMessage(Object.assign({ id }, message));
     });
   }
 
-  let tokenizerPromise = null;
-  function loadTokenizer() {
-    if (model) return model.then((extractor) => extractor.tokenizer);
-    if (!tokenizerPromise) {
-      tokenizerPromise = transformers().then((tf) => tf.AutoTokenizer.from_pretrained(manifest().model));
-      tokenizerPromise.catch(() => (tokenizerPromise = null));
+  let model = null;
+  let tokenizer = null;
+  function loadModel() {
+    if (!model) {
+      model = ask({ type: "load", what: "model" }).catch((err) => {
+        model = null;
+        throw err instanceof ReaderError ? err : new ReaderError(FAILED);
+      });
     }
-    return tokenizerPromise;
+    return model;
+  }
+  function loadTokenizer() {
+    if (model) return model;
+    if (!tokenizer) {
+      tokenizer = ask({ type: "load", what: "tokenizer" }).catch((err) => {
+        tokenizer = null;
+        throw err instanceof ReaderError ? err : new ReaderError(FAILED);
+      });
+    }
+    return tokenizer;
   }
 
-  const memo = new Map();
-  async function embed(texts) {
+  function checkTexts(texts) {
     texts = typeof texts === "string" ? [texts] : Array.from(texts || []);
     if (!texts.length) throw new ReaderError("Give at least one text to embed.");
     texts.forEach((t, i) => {
       if (typeof t !== "string" || !t.trim()) throw new ReaderError(`Text ${i + 1} is empty; every item must contain some text.`);
     });
-    const extractor = await loadModel();
-    const todo = [...new Set(texts.filter((t) => !memo.has(t)))].sort((a, b) => a.length - b.length);
-    for (let start = 0; start < todo.length; start += 16) { // similar lengths together: little padding
-      const batch = todo.slice(start, start + 16);
-      const output = await extractor(batch, { pooling: "mean", normalize: true });
-      const width = output.dims[1];
-      batch.forEach((t, j) => memo.set(t, output.data.slice(j * width, (j + 1) * width)));
-    }
-    return texts.map((t) => memo.get(t));
+    return texts;
+  }
+
+  function rows(vectors, width, n) {
+    return Array.from({ length: n }, (_, i) => vectors.subarray(i * width, (i + 1) * width));
+  }
+
+  /* Unit vectors for texts, in order (the first call loads the model). */
+  async function embed(texts) {
+    texts = checkTexts(texts);
+    await loadModel();
+    const { vectors, width } = await ask({ type: "embed", texts });
+    return rows(vectors, width, texts.length);
+  }
+
+  /* A collection: progress as (done, total), cancel with an AbortSignal; also which texts were cut at 256 tokens. */
+  async function embedMany(texts, { onProgress, signal, keep = false } = {}) {
+    texts = checkTexts(texts);
+    await loadModel();
+    const message = { type: "embed", texts, progress: true, count: true, keep };
+    const { vectors, width, cut } = await ask(message, { onProgress, signal });
+    return { vectors: rows(vectors, width, texts.length), flat: vectors, width, cut };
+  }
+
+  /* The model's word pieces of a text, and their ids (only the tokenizer loads). */
+  async function tokenize(text) {
+    await loadTokenizer();
+    return ask({ type: "tokenize", text: String(text) });
   }
 
   const panelData = new Map();
@@ -196,9 +214,11 @@
 
   window.embeddingsBook = {
     embed,
-    tokenizer: loadTokenizer,
+    embedMany,
+    tokenize,
+    askModel: ask, // the model worker's other requests (the workbench's collection: book-model-worker.js)
     get readySeconds() { return readyIn; },
-    get warmedUp() { return warming; },
+    get warmedUp() { return warmed; },
     get bytesReceived() { return received; },
     get manifest() { return manifest(); },
     loadPanelData, // a panel's published data (data-panel-data): {meta, <array>, <array>Shape}
@@ -229,10 +249,9 @@
     const problem = unsupported();
     if (problem) say(problem);
 
-    let busy = false;
-    let queued = false;
     const prepare = () => Promise.all([kind.tokenizerOnly ? loadTokenizer() : loadModel(),
-                                       panel.dataset.panelData ? loadPanelData(panel.dataset.panelData) : null]);
+                                       panel.dataset.panelData ? loadPanelData(panel.dataset.panelData) : null,
+                                       kind.prepare ? kind.prepare(panel) : null]);
 
     async function start() {
       if (unsupported()) return say(unsupported());
@@ -246,34 +265,59 @@
         return true;
       } catch (err) {
         button.disabled = false;
-        say(err instanceof ReaderError ? err.message : "The model could not load (the download failed or was blocked). The figure below stays as it is; reload to try again.", true);
+        say(err instanceof ReaderError ? err.message : FAILED, true);
         return false;
       } finally {
         watchers.delete(watch);
       }
     }
 
-    async function apply() {
-      if (busy) { queued = true; return; }
-      busy = true;
+    /* Read the inputs, check them, load what is missing, run: the outcome {ok, message}. Requests made
+       while one runs are merged into one more run afterwards. */
+    async function update() {
       try {
         const inputs = Object.fromEntries(new FormData(panel.querySelector("form")).entries());
         panel.querySelectorAll("[aria-pressed=true]").forEach((b) => (inputs[b.name] = b.value));
-        const checked = kind.check(inputs); // throws ReaderError before anything loads
-        if (!(await start())) return;
+        const checked = kind.check(inputs, panel); // throws ReaderError before anything loads
+        if (!(await start())) return { ok: false, message: status.textContent };
         say("Working…");
         const t0 = performance.now();
-        const note = await kind.run(checked, panel, { loadPanelData, embed, loadTokenizer, panelFile });
+        const note = await kind.run(checked, panel, { loadPanelData, embed, embedMany, tokenize, askModel: ask, say, panelFile });
         const ms = Math.round(performance.now() - t0);
         const ready = readyIn && !kind.tokenizerOnly ? ` (model ready in ${readyIn.toFixed(1)} s)` : "";
         say(`Updated in ${ms} ms${ready}.` + (note ? ` ${note}` : ""));
+        return { ok: true, message: status.textContent };
       } catch (err) {
-        say(err instanceof ReaderError ? err.message : `Something went wrong: ${onePlainLine(err && err.message || err)}`, true);
-      } finally {
-        busy = false;
-        if (queued) { queued = false; apply(); }
+        if (err && err.name === "AbortError") {
+          dropQueued = true; // what was asked while it ran is cancelled too
+          say("Cancelled: the figures still show the last finished run. Press the button again to start over.");
+        } else {
+          say(err instanceof ReaderError ? err.message : `Something went wrong: ${onePlainLine(err && err.message || err)}`, true);
+        }
+        return { ok: false, message: status.textContent };
       }
     }
+
+    let running = null;
+    let again = null;
+    let dropQueued = false;
+    function apply() {
+      if (running) {
+        if (!again) {
+          again = running.then((outcome) => {
+            again = null;
+            if (dropQueued) return outcome;
+            return apply();
+          });
+        }
+        return again;
+      }
+      dropQueued = false;
+      running = update().finally(() => (running = null));
+      return running;
+    }
+    panel.bookApply = apply;
+    const isReady = () => button.hidden; // the model is in: the load button is gone
 
     /* Set the panel's inputs from {name: value} (a "try this" button; later a shared link), as text only. */
     function fill(values) {
@@ -304,6 +348,7 @@
     );
 
     button.addEventListener("click", async () => { if (await start()) apply(); });
+    if (kind.setup) kind.setup(panel, { apply, start, say, isReady, loadPanelData, embed, askModel: ask });
     panel.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && e.target.matches("input")) { e.preventDefault(); apply(); }
     });

@@ -1,0 +1,109 @@
+"""The workbench's Python side: pairs, clusters, the demo collection, the panel's HTML, the widget, the chapter."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import numpy as np
+
+import workbench
+
+
+def unit_rows(n: int, d: int = 16, seed: int = 0) -> np.ndarray:
+    x = np.random.default_rng(seed).standard_normal((n, d)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_pairs_are_every_pair_above_the_threshold_most_similar_first(monkeypatch):
+    x = unit_rows(40)
+    x[7] = x[3]  # an exact duplicate
+    brute = sorted(
+        ((a, b, float(x[a] @ x[b])) for a, b in itertools.combinations(range(40), 2) if x[a] @ x[b] >= 0.3),
+        key=lambda p: (-p[2], p[0], p[1]),
+    )
+
+    def same(pairs):
+        return [p[:2] for p in pairs] == [p[:2] for p in brute] and np.allclose(
+            [p[2] for p in pairs], [p[2] for p in brute]
+        )
+
+    assert same(workbench.duplicate_pairs(x, 0.3))
+    assert workbench.duplicate_pairs(x, 0.3)[0][:2] == (3, 7)
+    real = workbench._pair_blocks
+    monkeypatch.setattr(workbench, "_pair_blocks", lambda v: real(v, cells=100))  # many small blocks
+    assert same(workbench.duplicate_pairs(x, 0.3))
+    centres, counts = workbench.pair_histogram(x)
+    assert counts.sum() == 40 * 39 // 2 and len(centres) == len(counts) == 65
+
+
+def test_clusters_are_numbered_by_size_and_named_by_central_items():
+    x = np.vstack([unit_rows(1, seed=s) + 0.05 * unit_rows(n, seed=10 + s) for s, n in ((1, 12), (2, 5), (3, 8))])
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    labels = workbench.clusters(x, 3)
+    assert list(np.bincount(labels)) == [12, 8, 5]
+    for c, best in enumerate(workbench.central_items(x, labels)):
+        assert len(best) == 2 and all(labels[i] == c for i in best)
+    assert [workbench.auto_clusters(n) for n in (3, 16, 91, 5000)] == [2, 3, 7, 10]
+
+
+def test_pasted_lines_and_labels_for_plotly():
+    assert workbench.read_lines("a\n  \n\n b \n") == (["a", "b"], 2)
+    assert workbench.escape("<b>x</b> & y") == "&lt;b&gt;x&lt;/b&gt; &amp; y"
+    assert workbench.shorten("word " * 30, 20).endswith("…") and len(workbench.shorten("word " * 30, 20)) == 20
+
+
+def test_the_demo_is_the_prose_of_the_pages_before_it():
+    import booktext
+
+    before = booktext.paragraphs(until="your-texts")
+    pages = {p.href.split(".html")[0] for p in before}
+    assert len(before) > 100 and "your-texts" not in pages and {"intro", "inside"} <= pages
+    assert len(booktext.paragraphs()) > len(before)
+    for p in before:
+        assert len(p.text.split()) >= booktext.MIN_WORDS and "\n" not in p.text
+        assert not re.search(r"\*\*|\]\(|`|^#", p.text), p.text
+
+
+def test_the_panel_escapes_the_readers_text_and_states_its_floor(helpers, tmp_path, monkeypatch):
+    monkeypatch.setenv("EMBEDDINGS_BOOK_PANELS", str(tmp_path))
+    texts = "a <script>alert(1)</script> & more\nsecond line of text\na third line\n<b>bold</b> fourth"
+    panel = workbench.workbench_panel(texts, floor=0.22, demo=["one paragraph", "another"], threshold=0.5)
+    page = panel.to_html()
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert 'data-live="workbench"' in page and 'data-noise-floor="0.2200"' in page and 'type="file"' in page
+    for name in ("texts", "column", "clusters", "threshold", "query", "item"):
+        assert f'name="{name}"' in page, name
+    hover = " ".join(" ".join(t.hovertext or []) for t in panel.figures[0].data)
+    assert "&lt;b&gt;bold&lt;/b&gt;" in hover and "<b>bold" not in hover
+    assert (tmp_path / "workbench.json").exists()
+
+
+def test_the_widget_redraws_and_says_what_is_wrong(helpers):
+    live = workbench.workbench_widget("cat\ndog\ncar\nbus", floor=0.22)
+    assert len(live.figures) == 3 and "4 texts" in live.figures[0].layout.title.text
+    kept = live.figures
+    live.controls["texts"].value = "only one line"
+    assert "at least 3" in live.message.value and live.figures is kept
+    live.controls["texts"].value = "cat\ndog\ncar\ncat"
+    assert live.figures[2].data[0].cells.values[0][0] == "1.000"  # the repeated line is a pair at 1.0
+
+
+def test_the_chapter_says_what_its_numbers_say(run_chapter):
+    probe = run_chapter(
+        "your-texts",
+        """{
+        "n": len(texts), "k": int(book["labels"].max() + 1), "mixed": mixed, "floor": floor,
+        "topics": [len({chapter_of[j] for j in np.flatnonzero(book["labels"] == book["labels"][i])})
+                   for i, t in enumerate(texts) if t.startswith(("Every map in this book", "A cosine of 0.3 is not"))],
+        "above": above_floor, "top": [s for _, _, s in book["pairs"][:2]],
+        "tickets": [s for _, _, s in ticket_pairs], "charged": charged, "cancel": cancel, "unrelated": unrelated,
+        "money": [t for t in tickets.splitlines()][int(np.argmax(embed(tickets.splitlines()) @ embed("money taken from my card")[0]))]}""",
+    )
+    assert probe["n"] > 60 and probe["mixed"] >= probe["k"] - 1  # the clusters are topics, not chapters
+    assert len(probe["topics"]) == 2 and min(probe["topics"]) >= 2  # maps, and scores, from several chapters
+    assert 0.15 < probe["floor"] < 0.3 and 0.25 <= probe["above"] <= 0.5  # the prediction's answer
+    assert probe["top"][0] < 0.8  # "related, not duplicates"
+    assert probe["cancel"] < probe["unrelated"] < probe["charged"] < 0.7  # "no threshold splits them"
+    assert probe["money"] == "My card was billed two times for one purchase"  # "the double charge comes first"
+    assert all(abs(s - 0.7) > 0.02 for s in probe["tickets"])  # no pair sits on the panel's threshold
