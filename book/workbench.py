@@ -12,7 +12,6 @@ import html
 import math
 import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,7 +23,6 @@ MAX_ITEMS = 5000  # what the browser embeds at once; beyond it, the notebook
 MAX_LABEL = 48  # characters of a cluster's most central item in the legend
 BINS = (-0.3, 1.0, 0.02)  # the histogram of pair scores: from, to, width
 SHOWN_PAIRS = 20  # rows of the near-duplicates table
-BOOK = Path(__file__).resolve().parent
 
 
 def escape(text: str) -> str:
@@ -227,7 +225,7 @@ def _controls(texts: str, threshold: float, floor: float, demo: int) -> str:
         f'<textarea name="texts" rows="8" spellcheck="false" autocomplete="off">{html.escape(texts)}</textarea></label>'
         '<label>Open a file <input type="file" class="wb-file" '
         'accept=".txt,.csv,.tsv,.jsonl,text/plain,text/csv,text/tab-separated-values"></label>'
-        '<label>Column <select name="column" class="wb-column"><option value="">(not a table)</option></select></label>'
+        '<label data-private>Column <select name="column" class="wb-column"><option value="">(not a table)</option></select></label>'
         f'<button type="button" class="wb-demo">Demo: this book\'s {demo} paragraphs</button>'
         '<button type="button" class="wb-run">Embed and map</button>'
         f'<label>Clusters <select name="clusters"><option value="auto">auto</option>{clusters_menu}</select></label>'
@@ -236,7 +234,11 @@ def _controls(texts: str, threshold: float, floor: float, demo: int) -> str:
         f'value="{threshold:.2f}" list="wb-marks"><output name="threshold-value">{threshold:.2f}</output></label>'
         f'<datalist id="wb-marks"><option value="{floor:.2f}"></option></datalist>'
         f'<span class="wb-floor">noise floor for sentences: {floor:.2f}</span>'
-        + text_input("query", "Search your texts", "", size=30, placeholder="a question or a few words")
+        + text_input("query", "Search your texts", "", size=30, placeholder="a question or a few words").replace(
+            "<label>",
+            "<label data-private>",
+            1,  # what the reader searches for is theirs: never in a link
+        )
         + '<input type="hidden" name="item" value="">'
     )
 
@@ -292,7 +294,11 @@ def workbench_panel(
         tries=tries,
         actions=progress,
         extra=extra,
-        attributes={"noise-floor": f"{floor:.4f}", "limit": str(MAX_ITEMS)},
+        attributes={
+            "noise-floor": f"{floor:.4f}",
+            "limit": str(MAX_ITEMS),
+            "share-note": "A link shares these settings only, never your texts.",
+        },
     )
 
 

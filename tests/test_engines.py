@@ -182,9 +182,47 @@ def test_every_page_draws_asks_and_its_panel_answers_with_no_error_and_nothing_f
         assert problems(browser) == [], f"{path}: after typing into its panel"
 
 
-# ---- Next, as it lands: shared links, over the same driver (open, click, type, call): a URL with a panel's
-# state in its fragment restores the view and starts no download (driver.open the URL, compare the inputs,
-# check window.embeddingsBook.bytesReceived stays 0). It runs in Firefox and in WebKit.
+LINKS = {  # page: a link's fragment (book-live-state.js) and the inputs it sets
+    "intro": (
+        "v=1&explorer.words=sun%2C%20moon%2C%20star%2C%20%3Cimg%20src%3Dx%20onerror%3Dwindow.__pwned%3D1%3E&explorer.dims=3",
+        {"words": "sun, moon, star, <img src=x onerror=window.__pwned=1>"},
+    ),
+    "vectors": (
+        "v=1&playground.base=tea&playground.weight=1.5&playground.add=lemon&playground.subtract=",
+        {"base": "tea", "weight": "1.5", "add": "lemon"},
+    ),
+}
+OPENED = "() => document.querySelector('[data-live] .live-status').textContent"
+
+
+@pytest.mark.parametrize("name", LINKS)
+def test_a_shared_link_restores_the_view_and_starts_no_download(browser, name):
+    fragment, inputs = LINKS[name]
+    browser.visited = None  # a page of its own: the link is read when the page opens
+    browser.opened_at = len(browser.server_problems)
+    browser.open(f"{browser.base}/book/{name}.html#{fragment}")
+    browser.call(DRAWN)
+    assert browser.call(INPUTS, list(inputs)) == inputs
+    assert "Opened from a link" in browser.call(OPENED)
+    assert browser.call("() => window.embeddingsBook.bytesReceived") == 0
+    browser.call("() => { document.querySelector('[data-live] .live-status').textContent = ''; }")
+    browser.click("[data-live] .live-load")
+    answer = browser.call(ANSWERED)
+    assert not answer["error"] and answer["status"].startswith("Updated"), answer
+    assert browser.call("() => window.__pwned === undefined")  # the tag in the link is a label, never an element
+    assert browser.call("() => document.querySelectorAll('[data-live] img, [data-live] [onerror]').length") == 0
+    assert problems(browser) == []
+
+
+def test_a_bad_link_gives_one_line(browser):
+    browser.visited = None
+    browser.opened_at = len(browser.server_problems)
+    browser.open(f"{browser.base}/book/intro.html#v=2&explorer.words=%E0%A4%A")
+    browser.call(DRAWN)
+    line = browser.call(OPENED)
+    assert "default view" in line and "\n" not in line, line
+    assert browser.call("() => !!document.querySelector('[data-live] .live-error')")
+    assert problems(browser) == []
 
 
 @pytest.mark.parametrize("browser", ["webkit"], indirect=True)

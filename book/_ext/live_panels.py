@@ -65,6 +65,7 @@ SCRIPTS = [
     "book-live-atlas.js",
     "book-workbench.js",
     "book-workbench-io.js",
+    "book-live-state.js",  # last: views carried by the URL, once every kind is defined
 ]
 if str(BOOK) not in sys.path:  # the book's own modules: cache, browser_model, atlas, booktext
     sys.path.insert(0, str(BOOK))

@@ -278,8 +278,11 @@
     box.hidden = false;
   }
 
+  let selected = ""; // the text of the point whose lens is shown (a shared link carries it), "" after a search
+
   /* A point clicked: its lens, with no model. */
   async function clicked(p, div, i) {
+    selected = items.texts[i];
     const status = p.querySelector(".live-status");
     const say = (text, error = false) => { status.textContent = text; status.classList.toggle("live-error", error); };
     try {
@@ -344,9 +347,13 @@
     }
   }
 
-  async function attach(p, div) {
-    if (div.__atlas) return;
-    div.__atlas = true;
+  /* Once the map is drawn: labels, the lens on click. Returns a promise, the same one on every call. */
+  function attach(p, div) {
+    if (!div.__atlas) div.__atlas = attaching(p, div);
+    return div.__atlas;
+  }
+
+  async function attaching(p, div) {
     const home = div.layout.meta.atlasHome; // the whole map's extent (plotly widens one axis to keep the scale)
     await itemsOf();
     fitHeight(div, home);
@@ -359,7 +366,8 @@
     div.on("plotly_click", (e) => {
       const point = e && e.points && e.points[0];
       if (!point || (point.curveNumber !== TRACE.words && point.curveNumber !== TRACE.paragraphs)) return;
-      clicked(p, div, point.pointNumber + (point.curveNumber === TRACE.paragraphs ? items.nw : 0));
+      clicked(p, div, point.pointNumber + (point.curveNumber === TRACE.paragraphs ? items.nw : 0))
+        .then(() => p.dispatchEvent(new CustomEvent("book:applied"))); // a view to link to and go Back from
     });
   }
 
@@ -389,6 +397,7 @@
     bytes: (m) => (m.bytes.model || 0) + ((m.bytes.panels || {}).atlas || 0) + ((m.bytes.panels || {})["atlas-neighbours"] || 0),
     check: (inputs) => ({ query: checkQuery(inputs.query) }),
     async run({ query }, p, api) {
+      selected = "";
       const div = mapOf(p);
       const [vector] = await api.embed([query]);
       const { it, top, book: paragraphs } = await rank(vector, K, 3);
@@ -408,6 +417,24 @@
         ? `“${short(query, 40)}” is on the map: ${view.kept.size} of its ${K} true neighbours are among its ${K} nearest there.`
         : `“${short(query, 40)}” is not in the collection: placed at the score-weighted mean of its ${K} nearest items (an approximation); ${view.kept.size} of them are among its ${K} nearest there.`;
       return where;
+    },
+    /* A shared link may name the clicked point: any item's text (a word or a paragraph), looked up, never run. */
+    state: {
+      names: ["point"],
+      get: () => ({ point: selected }),
+      async set(p, { point }) {
+        if (!point) return false;
+        const div = mapOf(p);
+        const it = await itemsOf();
+        const i = it.lookup.get(point);
+        if (i === undefined) {
+          p.bookSay("This link names a point that is not on this map, so the map shows its default view.", true);
+          return true;
+        }
+        await attach(p, div); // the map is drawn (itemsOf waited for it); its labels are read once
+        await clicked(p, div, i);
+        return true;
+      },
     },
   };
 })();

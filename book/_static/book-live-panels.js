@@ -18,6 +18,9 @@
   const modelBytes = (m) => m.bytes.model || 0;
   const dataBytes = (m, panel) => (panel.dataset.panelData && m.bytes.panels && m.bytes.panels[panel.dataset.panelData]) || 0;
   const round = (x, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+  /* Plotly reads a few HTML tags in its strings (<b>, <br>, <a href>): the reader's text is escaped first,
+     and plotly shows the escaped characters as typed. */
+  const plain = (t) => String(t).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
   /* One text from a box: not empty, not huge, not only emoji or punctuation. */
   function checkText(text, what) {
@@ -135,7 +138,8 @@
         const xyz = pca(vectors, dims);
         const [map, heat] = panel.querySelectorAll(".plotly-graph-div");
         const title = { text: `${words.length} texts, PCA to ${dims}-D (computed in your browser)` };
-        const common = { mode: "markers+text", text: words, textposition: "top center", hovertemplate: "<b>%{text}</b><extra></extra>",
+        const labels = words.map(plain);
+        const common = { mode: "markers+text", text: labels, textposition: "top center", hovertemplate: "<b>%{text}</b><extra></extra>",
                          marker: { color: COLORS[0], size: dims === 3 ? 6 : 9 }, textfont: { size: 11 }, showlegend: false };
         const trace = dims === 3
           ? Object.assign({ type: "scatter3d", x: xyz.map((p) => p[0]), y: xyz.map((p) => p[1]), z: xyz.map((p) => p[2]) }, common)
@@ -146,7 +150,7 @@
         await draw(map, [trace], layout);
         const z = vectors.map((u) => vectors.map((v) => round(dot(u, v), 2)));
         const side = Math.min(Math.max(360, 28 * words.length + 160), 900);
-        await draw(heat, [{ type: "heatmap", z, text: z, x: words, y: words, texttemplate: "%{text:.2f}", textfont: { size: 10 },
+        await draw(heat, [{ type: "heatmap", z, text: z, x: labels, y: labels, texttemplate: "%{text:.2f}", textfont: { size: 10 },
                             zmin: Math.min(0, ...z.flat()), zmax: 1, colorbar: { title: { text: "cosine" } },
                             hovertemplate: "%{y} · %{x}<br>cosine %{z:.3f}<extra></extra>" }],
                    { title: { text: "Cosine similarity" }, height: side, yaxis: { autorange: "reversed" }, xaxis: { tickangle: -40 } });
@@ -172,7 +176,7 @@
         const query = va.map((x, i) => x + w * vb[i] - (vc ? vc[i] : 0));
         const inputs = new Set([a, b, c].filter(Boolean));
         const hits = topK(query, data.vectors, words.length, data.meta.k || 8, (r) => inputs.has(words[r]));
-        const label = `${a} + ${w}·${b}` + (c ? ` − ${c}` : "");
+        const label = plain(`${a} + ${w}·${b}` + (c ? ` − ${c}` : ""));
         const [div] = panel.querySelectorAll(".plotly-graph-div");
         await draw(div, [{ type: "bar", orientation: "h", x: hits.map((h) => round(h[1])), y: hits.map((h) => words[h[0]]),
                            text: hits.map((h) => h[1].toFixed(2)), textposition: "inside", marker: { color: COLORS[0] },
@@ -201,7 +205,7 @@
           hovertemplate: "%{hovertext}<extra>%{x:.2f}</extra>", showlegend: false, xaxis: `x${axis}`, yaxis: `y${axis}`,
         });
         const layout = ownLayout(div);
-        layout.title = { text: query.length > 80 ? query.slice(0, 79) + "…" : query };
+        layout.title = { text: plain(query.length > 80 ? query.slice(0, 79) + "…" : query) };
         await draw(div, [bars(byMeaning, ""), bars(byKeywords, "2")], layout);
         const none = byKeywords.length ? null : "No passage shares a keyword with it.";
         return [none, notes([query])].filter(Boolean).join(" ") || null;
@@ -228,7 +232,7 @@
         const [div] = panel.querySelectorAll(".plotly-graph-div");
         const layout = ownLayout(div);
         const quoted = sentence.length > 60 ? sentence.slice(0, 59) + "…" : sentence;
-        layout.title = { text: `The 8 held-out images closest to “${quoted}”` };
+        layout.title = { text: `The 8 held-out images closest to “${plain(quoted)}”` };
         layout.yaxis = Object.assign(layout.yaxis || {}, { tickvals: [], ticktext: [] });
         const ink = [[0, "#ffffff"], [1, "#000000"]]; // white paper, black ink: as the chapter's figure (gray_r)
         await draw(div, [{ type: "heatmap", z: row, zmin: 0, zmax: 16, colorscale: ink, showscale: false, hoverinfo: "skip" }], layout);
@@ -262,7 +266,7 @@
         layout.yaxis = Object.assign(layout.yaxis || {}, { range: [-2.2 * (rows - 1) - 1.4, 0.7] });
         div.parentElement.style.height = layout.height + "px";
         await draw(div, [
-          { type: "scatter", x: xs, y: ys, mode: "markers+text", text: tokens, textposition: "middle center",
+          { type: "scatter", x: xs, y: ys, mode: "markers+text", text: tokens.map(plain), textposition: "middle center",
             textfont: { size: 12, color: "white" }, marker: { symbol: "square", size: 52, color: tokens.map((t) => COLORS[kind(t)]) },
             customdata: ids, hovertemplate: "%{text}<br>id %{customdata}<extra></extra>", showlegend: false },
           { type: "scatter", x: xs, y: ys.map((y) => y - 0.9), mode: "text", text: ids.map(String), textfont: { size: 10 },

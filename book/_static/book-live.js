@@ -316,8 +316,17 @@
       running = update().finally(() => (running = null));
       return running;
     }
-    panel.bookApply = apply;
+    /* An applied change the reader made (not a view restored from a link or from history) is announced,
+       so book-live-state.js can add it to the page's history. */
+    const applyAndTell = ({ quiet = false } = {}) =>
+      apply().then((outcome) => {
+        if (outcome && outcome.ok && !quiet) panel.dispatchEvent(new CustomEvent("book:applied"));
+        return outcome;
+      });
     const isReady = () => button.hidden; // the model is in: the load button is gone
+    panel.bookApply = applyAndTell;
+    panel.bookSay = say;
+    panel.bookReady = isReady;
 
     /* Set the panel's inputs from {name: value} (a "try this" button; later a shared link), as text only. */
     function fill(values) {
@@ -343,14 +352,14 @@
         try { values = JSON.parse(b.dataset.try); } catch (err) { values = null; }
         if (!values || typeof values !== "object") return say("This suggestion could not be read.", true);
         fill(values);
-        apply();
+        applyAndTell();
       }),
     );
 
-    button.addEventListener("click", async () => { if (await start()) apply(); });
-    if (kind.setup) kind.setup(panel, { apply, start, say, isReady, loadPanelData, embed, askModel: ask });
+    button.addEventListener("click", async () => { if (await start()) applyAndTell(); });
+    if (kind.setup) kind.setup(panel, { apply: applyAndTell, start, say, isReady, loadPanelData, embed, askModel: ask });
     panel.addEventListener("keydown", (e) => {
-      if (e.key === "Enter" && e.target.matches("input")) { e.preventDefault(); apply(); }
+      if (e.key === "Enter" && e.target.matches("input")) { e.preventDefault(); applyAndTell(); }
     });
     let typed = false;
     panel.addEventListener("input", (e) => {
@@ -358,14 +367,14 @@
         const out = panel.querySelector(`output[name="${e.target.name}-value"]`);
         if (out) out.textContent = e.target.value;
         if (!button.hidden) return;
-        return apply();
+        return applyAndTell();
       }
       if (!typed && !unsupported()) { typed = true; start(); } // typing starts the download
     });
     panel.querySelectorAll(".live-toggle button").forEach((b) =>
       b.addEventListener("click", () => {
         b.parentElement.querySelectorAll("button").forEach((x) => x.setAttribute("aria-pressed", String(x === b)));
-        apply();
+        applyAndTell();
       }),
     );
   }
@@ -381,6 +390,7 @@
 
   function init() {
     document.querySelectorAll("[data-live]").forEach(setup);
+    if (window.bookLiveState) window.bookLiveState.init(); // views carried by the page's URL (book-live-state.js)
   }
   window.bookLiveInit = init;
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => setTimeout(init));
