@@ -175,10 +175,11 @@ def test_the_chapter_says_what_it_computes(run_chapter):
     assert 1.5 <= probe["mean"] < 3.0  # "fewer than three of ten"; the prediction's answer is "2 or 3"
     assert 0.14 <= probe["none"] <= 0.19  # "one word in six"
     assert 2.5 <= probe["tight"] / probe["loose"] <= 3.5  # "about three times as many"
-    assert round(probe["sixty"] * 10) == 7  # "about seven" (Inside the model)
+    assert round(probe["sixty"] * 10) == 7  # "about seven", counted with ten neighbours
     names = " ".join(probe["regions"])
     assert all(w in names for w in ("music", "food", "sport", "medicine", "election"))  # the takeaways
     assert len(probe["hits"]) == 3 and all("map" in t.lower() and "lying" not in t.lower() for t in probe["hits"])
+    assert probe["hits"][2].startswith("A picture of the map is not the map")  # "the third ... ranks last"
     assert probe["bank"] >= 6 and probe["bank_tight"] >= probe["tight_from"]  # a close-knit family
     assert probe["bank_near"] == ["banks", "banking", "bankers", "banker"]
     assert probe["mercury"] == 0 and {"metal", "planet"} <= set(probe["mercury_near"])
@@ -193,9 +194,11 @@ def test_the_atlas_chapter_runs_again_when_the_prose_changes(tmp_path):
     sys.path.insert(0, str(ROOT / "book" / "_ext"))
     import live_panels
 
-    published = tmp_path / "atlas.json"
-    assert not live_panels._paragraphs_changed(published)  # no data yet: the missing-data check runs it
-    published.write_text(json.dumps({"meta": {"paragraphs": fingerprint(paragraphs())}}))
-    assert not live_panels._paragraphs_changed(published)
-    published.write_text(json.dumps({"meta": {"paragraphs": "an older text"}}))
-    assert live_panels._paragraphs_changed(published)
+    for name, until in live_panels.READS_PROSE.items():  # the atlas: every page; the workbench: those before it
+        published = tmp_path / f"{name}.json"
+        assert not live_panels._paragraphs_changed(published, until)  # no data yet: the missing-data check runs it
+        published.write_text(json.dumps({"meta": {"paragraphs": fingerprint(paragraphs(until=until))}}))
+        assert not live_panels._paragraphs_changed(published, until)
+        published.write_text(json.dumps({"meta": {"paragraphs": "an older text"}}))
+        assert live_panels._paragraphs_changed(published, until)
+    assert fingerprint(paragraphs(until="your-texts")) != fingerprint(paragraphs())

@@ -176,6 +176,8 @@ def test_image_text_space_is_reproducible_and_accurate(run_chapter):
         "verdicts": {q: bool(np.all(labels[top[q]] == intended[q])) for q in queries},
         "after_four": [int(d) for d in labels[top["the number after four"]]],
         "two_plus_two": [int(d) for d in labels[top["two plus two"]]],
+        "lonely": [int(d) for d in labels[top["the loneliest number"]]],
+        "spider": [int(d) for d in labels[top["the number of legs on a spider"]]],
         "bound": bound, "control": control, "chance": chance,
         "again_sound": accuracy(train_sound_encoder()),
         "sevens": [int(heldout_clips.digits[i]) for i in ranked],
@@ -185,15 +187,28 @@ def test_image_text_space_is_reproducible_and_accurate(run_chapter):
         "voices": [len(set(training_clips.voices)), len(set(heldout_clips.voices))],
         "weights": [sum(p.numel() for p in image_encoder.parameters()), sum(p.numel() for p in sound_encoder.parameters())],
         "sentences": len(sentences), "clips": len(heldout_clips), "images": len(test_idx),
-        "rain": nearest("the smell of rain", descriptions, k=2), "to_rain": to_rain,
+        "rain": nearest("the smell of rain", descriptions, k=4), "to_rain": to_rain,
+        "floor": __import__("scores").sentence_noise_floor(),
         "salty": float(embed("the smell of rain")[0] @ embed("the salty air by the sea")[0]),
         "tin": float(embed("the smell of rain")[0] @ embed("rain drumming on a tin roof")[0]),
         "fire": (lambda v: (v @ v.T).tolist())(embed(["smoke from a campfire", "the crackle of a fire",
                                                        "the heat of a fireplace on your face"]))}""",
     )
     # the first half: the smell of rain's nearest, petrichor below the siren at the sentence floor, two pulls
-    assert [t for t, _ in probe["rain"]] == ["the salty air by the sea", "wet earth after a storm"]
+    # "three smells and a sight: the sea air and wet earth first, then smoke from a campfire ... and fog"
+    assert [t for t, _ in probe["rain"]] == [
+        "the salty air by the sea",
+        "wet earth after a storm",
+        "smoke from a campfire",
+        "fog rolling over the hills",
+    ]
     assert probe["to_rain"]["petrichor"] < probe["to_rain"]["a siren wailing down the street"] <= 0.3
+    # "petrichor (0.21) ... the siren (0.25), and below the noise floor for sentences, 0.22"
+    assert (
+        round(probe["to_rain"]["petrichor"], 2) == 0.21
+        and round(probe["to_rain"]["a siren wailing down the street"], 2) == 0.25
+    )
+    assert probe["to_rain"]["petrichor"] < probe["floor"] and round(probe["floor"], 2) == 0.22
     assert probe["salty"] > probe["tin"] + 0.05
     fire = probe["fire"]
     assert min(fire[0][1], fire[0][2], fire[1][2]) > 0.4  # "a block of high scores"
@@ -206,6 +221,7 @@ def test_image_text_space_is_reproducible_and_accurate(run_chapter):
     # the page: sentences that name a digit work, the four that need reasoning fail as described
     assert [q for q, ok in probe["verdicts"].items() if ok] == ["nine", "the digit 7", "a hand-drawn 3", "2"]
     assert probe["after_four"] == [4] * 5 and probe["two_plus_two"] == [2] * 5
+    assert 1 not in probe["lonely"] and 8 not in probe["spider"]  # "do not find their digit"
 
     # A third sense: 108 voices, 12 of them held out; 50 sentences, 120 clips, 450 images
     assert probe["voices"] == [96, 12] and [probe["sentences"], probe["clips"], probe["images"]] == [50, 120, 450]

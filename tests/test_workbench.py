@@ -97,13 +97,16 @@ def test_the_chapter_says_what_its_numbers_say(run_chapter):
         "topics": [len({chapter_of[j] for j in np.flatnonzero(book["labels"] == book["labels"][i])})
                    for i, t in enumerate(texts) if t.startswith(("Every map in this book", "A cosine of 0.3 is not"))],
         "above": above_floor, "top": [s for _, _, s in book["pairs"][:2]],
+        "top_chapters": [sorted((prose[a].href.split(".")[0], prose[b].href.split(".")[0])) for a, b, _ in book["pairs"][:2]],
         "tickets": [s for _, _, s in ticket_pairs], "charged": charged, "cancel": cancel, "unrelated": unrelated,
         "money": [t for t in tickets.splitlines()][int(np.argmax(embed(tickets.splitlines()) @ embed("money taken from my card")[0]))]}""",
     )
     assert probe["n"] > 60 and probe["mixed"] >= probe["k"] - 1  # the clusters are topics, not chapters
     assert len(probe["topics"]) == 2 and min(probe["topics"]) >= 2  # maps, and scores, from several chapters
     assert 0.15 < probe["floor"] < 0.3 and 0.25 <= probe["above"] <= 0.5  # the prediction's answer
-    assert probe["top"][0] < 0.8  # "related, not duplicates"
+    # the first pair: the closing chapter quoting the intro's answer; the second only related
+    assert probe["top"][0] > 0.9 and probe["top_chapters"][0] == ["intro", "really"]
+    assert probe["top"][0] - probe["top"][1] > 0.05 and probe["top"][1] < 0.9
     assert probe["cancel"] < probe["unrelated"] < probe["charged"] < 0.7  # "no threshold splits them"
     assert probe["money"] == "My card was billed two times for one purchase"  # "the double charge comes first"
     assert all(abs(s - 0.7) > 0.02 for s in probe["tickets"])  # no pair sits on the panel's threshold
