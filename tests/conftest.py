@@ -90,6 +90,15 @@ def site(built_site):
     return built_site.html
 
 
+@pytest.fixture(scope="module")
+def browser_at(site):
+    """One Chromium per test module (Playwright allows one sync session at a time) and the served site's address."""
+    from browser import chromium, serve
+
+    with serve(site) as base, chromium() as browser:
+        yield browser, base
+
+
 @pytest.fixture(scope="session")
 def run_chapter(built_site):
     """Execute a chapter top to bottom in a fresh kernel, then a probe cell; return the probe's JSON.

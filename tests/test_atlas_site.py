@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from browser import chromium, goto_drawn, layout_report, serve
+from browser import goto_drawn, layout_report
 from test_live_site import TEXTS
 
 # The texts the live panels' parity test uses (several scripts), minus the emoji-only one, plus two more:
@@ -13,12 +13,6 @@ from test_live_site import TEXTS
 QUERIES = [t for t in TEXTS if any(c.isalnum() for c in t)] + ["zyzzyva", "how do computers understand words?"]
 MAP = "[data-live=atlas] .plotly-graph-div"
 STATUS = "[data-live=atlas] .live-status"
-
-
-@pytest.fixture(scope="module")
-def browser_at(site):
-    with serve(site) as base, chromium() as browser:
-        yield browser, base
 
 
 def open_atlas(browser, base, url=None):

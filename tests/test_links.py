@@ -8,7 +8,7 @@ import urllib.parse
 
 import pytest
 
-from browser import chromium, goto_drawn, serve
+from browser import goto_drawn
 
 FIGURES = "el => JSON.stringify(Array.from(el.querySelectorAll('.plotly-graph-div')).map(d => d.data))"
 INPUTS = """panel => {
@@ -54,12 +54,6 @@ BAD_LINKS = {  # name: the fragment after "#"
     "javascript": "javascript:alert(1)",
     "too many settings": "v=1&" + "&".join(f"explorer.words{i}=x" for i in range(40)),
 }
-
-
-@pytest.fixture(scope="module")
-def browser_at(site):
-    with serve(site) as base, chromium() as browser:
-        yield browser, base
 
 
 class Tab:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from browser import chromium, goto_drawn, serve
+from browser import goto_drawn
 
 PANELS = {  # page: (kind, the field to type into, the reader's own text)
     "intro": ("explorer", "words", "lighthouse, harbour, sailor, ocean, desert, camel, cactus"),
@@ -38,12 +38,6 @@ TEXTS = [
 ]
 STATUS = ".live-status"
 FIGURE_DATA = "el => JSON.stringify(Array.from(el.querySelectorAll('.plotly-graph-div')).map(d => d.data))"
-
-
-@pytest.fixture(scope="module")
-def browser_at(site):
-    with serve(site) as base, chromium() as browser:
-        yield browser, base
 
 
 class Page:

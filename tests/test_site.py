@@ -9,7 +9,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from browser import MODES, ROOT, chromium, goto_drawn, layout_report, serve, toc_pages, visit
+from browser import MODES, ROOT, goto_drawn, layout_report, toc_pages, visit
 
 ARTICLE_HEADINGS = {
     "book/intro.ipynb": "What are embeddings, really?",
@@ -90,13 +90,6 @@ def test_plotly_is_served_from_the_site(site):
         assert html.count("_static/plotly.min.js") == 1, page
         assert not re.search(r"<script[^>]+src=\"(https?:)?//", html), f"{page} loads a remote script"
         assert "require.min.js" not in html and "html-manager" not in html, page
-
-
-@pytest.fixture(scope="module")
-def browser_at(site):
-    """One Chromium (Playwright allows one sync session at a time) and the served site's address."""
-    with serve(site) as base, chromium() as browser:
-        yield browser, base
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import re
 import nbformat
 import pytest
 
-from browser import ROOT, chromium, goto_drawn, serve, toc_pages
+from browser import ROOT, goto_drawn, toc_pages
 
 CHAPTERS = [p for p in toc_pages() if (ROOT / p.replace(".html", ".ipynb")).exists()]
 HIDDEN = {"hide-input", "remove-input", "remove-cell", "hide-cell"}
@@ -81,12 +81,6 @@ def test_terms_link_to_the_glossary(site):
     linked = "".join((site / p).read_text() for p in CHAPTERS)
     used = set(re.findall(r'href="glossary.html#(term-[^"]+)"', linked))
     assert len(used) >= 15, sorted(used)
-
-
-@pytest.fixture(scope="module")
-def browser_at(site):
-    with serve(site) as base, chromium() as browser:
-        yield browser, base
 
 
 @pytest.mark.parametrize("page", CHAPTERS)
