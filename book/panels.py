@@ -186,7 +186,7 @@ def explorer_panel(words: str = DEFAULT_WORDS, tries: Sequence[Try] = ()) -> Pan
     note = (
         "<strong>Try it live.</strong> Type words or short phrases separated by commas and press Enter. "
         "The map is a PCA, which your browser computes exactly; UMAP and t-SNE need the notebook "
-        "(rocket button at the top, or <code>make lab</code>)."
+        "(the rocket button at the top of the page)."
     )
     return Panel("explorer", controls, figures, note, widget=lambda: explore(words), tries=tries)
 

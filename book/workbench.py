@@ -158,7 +158,7 @@ def plot_pair_scores(vectors: np.ndarray, threshold: float, floor: float) -> go.
         xaxis=dict(title="cosine similarity", range=[BINS[0], BINS[1]]),
         yaxis=dict(title="pairs (log scale)", type="log", dtick=1),
         meta=dict(
-            description="A bar chart of how many pairs of texts have each similarity; red bars are near-duplicates."
+            description="A bar chart of how many pairs of texts have each similarity; red bars are the pairs at or above the threshold."
         ),
     )
     return fig

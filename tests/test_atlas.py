@@ -8,6 +8,7 @@ import re
 
 import numpy as np
 import pytest
+from wordfreq import zipf_frequency
 
 from browser import ROOT
 
@@ -167,6 +168,7 @@ def test_the_chapter_says_what_it_computes(run_chapter):
         "bank": atlas.kept(atlas.index("bank")), "bank_tight": float(tightness[atlas.index("bank")]),
         "tight_from": float(np.quantile(tightness, 0.8)),
         "mercury": atlas.kept(atlas.index("mercury")),
+        "least": atlas.texts[atlas.words - 10 : atlas.words],
         "mercury_near": [atlas.texts[j] for j in atlas.true[atlas.index("mercury")]],
         "bank_near": [atlas.texts[j] for j in atlas.true[atlas.index("bank")][:4]]}""",
     )
@@ -182,6 +184,8 @@ def test_the_chapter_says_what_it_computes(run_chapter):
     assert probe["hits"][2].startswith("A picture of the map is not the map")  # "the third ... ranks last"
     assert probe["bank"] >= 6 and probe["bank_tight"] >= probe["tight_from"]  # a close-knit family
     assert probe["bank_near"] == ["banks", "banking", "bankers", "banker"]
+    assert probe["least"] == sorted(probe["least"])  # "in alphabetical order ... inside a step"
+    assert len({round(zipf_frequency(w, "en"), 2) for w in probe["least"]}) == 1
     assert probe["mercury"] == 0 and {"metal", "planet"} <= set(probe["mercury_near"])
 
 

@@ -30,7 +30,7 @@ def status_after(page, action) -> str:
     page.evaluate(f"() => document.querySelector('{STATUS}').textContent = ''")
     action()
     page.wait_for_function(
-        f"() => {{ const s = document.querySelector('{STATUS}').textContent; return s && !/^(Working|Downloading)/.test(s); }}",
+        f"() => {{ const s = document.querySelector('{STATUS}').textContent; return s && !/^(Working|Download)/.test(s); }}",
         timeout=90000,
     )
     return page.locator(STATUS).inner_text()

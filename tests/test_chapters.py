@@ -157,7 +157,7 @@ def test_deep_learning_retrieval_and_benchmark(deep):
     ):
         assert rank[query] == [1, None]  # paraphrases: the model finds it, keywords share no word
     assert rank["XR-200 E1047"][1] == 1 and rank["XR-200 E1047"][0] > 1  # keywords win on the exact code
-    assert deep["look_alike"] > 0.7  # "nearly the same sentence"
+    assert deep["look_alike"] > 0.7 and round(deep["look_alike"], 2) == 0.79  # "nearly the same"; your-texts cites 0.79
     b, ci = deep["benchmark"], deep["interval"]
     assert ci["MiniLM"][0] > 0  # its interval lies above zero
     assert ci["toy encoder"][0] < 0 < ci["toy encoder"][1]  # the toy cannot be told apart from zero

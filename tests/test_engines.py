@@ -41,7 +41,7 @@ ANSWERED = (
     + UNTIL
     + """
   const status = () => document.querySelector("[data-live] .live-status").textContent;
-  await until(() => status() && !/^(Working|Downloading)/.test(status()), "the panel's answer");
+  await until(() => status() && !/^(Working|Download)/.test(status()), "the panel's answer");
   return { status: status(), error: !!document.querySelector("[data-live] .live-error") };
 }"""
 )

@@ -142,9 +142,9 @@ def test_the_chapter_says_what_its_numbers_say(run_chapter):
         assert 0.3 < scores["distances kept"] < 0.7  # "only moderately"
     assert h["t-SNE 2-D"]["distances kept"] > h["UMAP 2-D"]["distances kept"]
     assert h["t-SNE 3-D"]["distances kept"] > h["UMAP 3-D"]["distances kept"]
-    assert (
-        probe["intruders"]["UMAP 2-D"] == probe["intruders"]["t-SNE 2-D"] == 8 and probe["intruders"]["PCA 2-D"] == 14
-    )
+    # "about its 8th nearest words ... on PCA's, about its 14th" (a median of 8.5 prints as 8)
+    intruders = probe["intruders"]
+    assert 7.5 <= intruders["UMAP 2-D"] <= 9 and 7.5 <= intruders["t-SNE 2-D"] <= 9 and 13 <= intruders["PCA 2-D"] <= 15
     assert abs(probe["eighth"] - floor["words"]) < 0.02  # "the eighth typically scores at the word floor"
     assert 0.8 < probe["inside_theme"] < 0.95  # "most lines stay inside the word's own theme"
     lens = probe["lens"]

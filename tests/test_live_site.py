@@ -70,7 +70,7 @@ class Page:
         box.press("Enter")
         self.page.wait_for_function(
             "() => { const s = document.querySelector('.live-status').textContent;"
-            " return s && !/^(Working|Downloading)/.test(s); }",
+            " return s && !/^(Working|Download)/.test(s); }",
             timeout=60000,
         )
         return self.status()

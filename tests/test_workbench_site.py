@@ -38,7 +38,7 @@ SCRIPTS = [
 LOAD = "texts => window.embeddingsBook.workbench.load(texts)"
 DONE = (
     "() => { const s = document.querySelector('[data-live=workbench] .live-status').textContent;"
-    " return s && !/^(Working|Downloading|Reading)/.test(s); }"
+    " return s && !/^(Working|Download|Reading)/.test(s); }"
 )
 
 

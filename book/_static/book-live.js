@@ -257,7 +257,9 @@
       if (unsupported()) return say(unsupported());
       button.disabled = true;
       const before = received;
-      const watch = (now) => say(`Downloading… ${megabytes(now - before)} of about ${megabytes(bytes)}`);
+      const watch = (now) => say(now - before >= 0.97 * bytes // the files are in: the engine compiles and starts the model
+        ? "Downloaded; preparing the model…"
+        : `Downloading… ${megabytes(now - before)} of about ${megabytes(bytes)}`);
       watchers.add(watch);
       try {
         await prepare();

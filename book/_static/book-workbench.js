@@ -288,7 +288,7 @@
                              hovertemplate: "cosine %{x:.2f}: %{y} pairs<extra></extra>" }],
                { title: { text: scoresTitle }, height: 360, bargap: 0.05, shapes: [floorLine, cutLine], annotations: [floorLabel, cutLabel],
                  xaxis: { title: { text: "cosine similarity" }, range: [-0.3, 1] }, yaxis: { title: { text: "pairs (log scale)" }, type: "log", dtick: 1 } });
-    describe(scoresDiv, `${scoresTitle}. A bar chart of how many pairs of texts have each similarity; red bars are near-duplicates.`);
+    describe(scoresDiv, `${scoresTitle}. A bar chart of how many pairs of texts have each similarity; red bars are the pairs at or above the threshold.`);
     await nextTask();
 
     fillPairs(panel, c, v);
