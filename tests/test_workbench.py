@@ -103,8 +103,8 @@ def test_the_chapter_says_what_its_numbers_say(run_chapter):
         "tickets": [s for _, _, s in ticket_pairs], "charged": charged, "cancel": cancel, "unrelated": unrelated,
         "money": [t for t in tickets.splitlines()][int(np.argmax(embed(tickets.splitlines()) @ embed("money taken from my card")[0]))]}""",
     )
-    assert probe["n"] > 60 and probe["mixed"] >= probe["k"] - 1  # "most clusters are topics, not chapters"
-    assert sum(share <= 0.5 for share in probe["shares"]) > probe["k"] / 2
+    assert probe["n"] > 60 and probe["mixed"] >= probe["k"] - 1  # "nearly all draw on several chapters"
+    assert sum(share <= 0.5 for share in probe["shares"]) >= probe["k"] / 2  # "in half of them or more"
     assert len(probe["topics"]) == 2 and min(probe["topics"]) >= 2  # maps, and scores, from several chapters
     assert 0.15 < probe["floor"] < 0.3 and 0.25 <= probe["above"] <= 0.5  # the prediction's answer
     # the first pair: the closing chapter quoting the intro's answer; the second only related

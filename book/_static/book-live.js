@@ -63,6 +63,7 @@
   let nextId = 0;
   const pending = new Map(); // id -> {resolve, reject, onProgress}
   let readyIn = null;
+  let readyParts = null; // where the time to ready went, in ms: {library, session, warmUp} (make bench)
   let warmed = null;
   let warmedResolve = null;
 
@@ -83,7 +84,7 @@
     worker.onmessageerror = () => failAll(FAILED);
     worker.onmessage = ({ data }) => {
       if (data.type === "bytes") { workerBytes = data.received; received = workerBytes + dataBytes; return report(); }
-      if (data.type === "ready") { readyIn = data.seconds; return; }
+      if (data.type === "ready") { readyIn = data.seconds; readyParts = data.parts || null; return; }
       if (data.type === "warmed") { if (warmedResolve) warmedResolve(data.runs); return; }
       const job = pending.get(data.id);
       if (!job) return;
@@ -218,6 +219,7 @@
     tokenize,
     askModel: ask, // the model worker's other requests (the workbench's collection: book-model-worker.js)
     get readySeconds() { return readyIn; },
+    get readyParts() { return readyParts; },
     get warmedUp() { return warmed; },
     get bytesReceived() { return received; },
     get manifest() { return manifest(); },

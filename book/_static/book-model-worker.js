@@ -16,7 +16,7 @@
  *               {id, type: "kmeans", k}                      -> {labels, central, sizes}
  *               {id, type: "pca"}                            -> {coords}
  * Messages out: {id, result} | {id, error, reader, cancelled} | {id, progress: [done, total]}
- *               {type: "bytes", received} | {type: "ready", seconds} | {type: "warmed", runs}
+ *               {type: "bytes", received} | {type: "ready", seconds, parts} | {type: "warmed", runs}
  */
 
 /* ==== Loading configuration: everything that decides how the model loads, in one place. ============
@@ -96,9 +96,13 @@ function loadModel() {
     const started = performance.now();
     model = (async () => {
       const tf = await transformers();
+      const loaded = performance.now();
       const extractor = await tf.pipeline("feature-extraction", manifest.model, LOADING.pipeline);
+      const created = performance.now();
       const done = await warmUpNow(extractor);
-      postMessage({ type: "ready", seconds: (performance.now() - started) / 1000 });
+      const now = performance.now();
+      const parts = { library: loaded - started, session: created - loaded, warmUp: now - created }; // ms, for make bench
+      postMessage({ type: "ready", seconds: (now - started) / 1000, parts });
       warmUp(extractor, done);
       return extractor;
     })();
