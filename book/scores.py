@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from bookdata import load_table
 from helpers import COLORS, check_texts, embed, r
 
 FLOOR_PERCENTILE = 95
@@ -105,11 +106,14 @@ def plot_score_bands(bands: Mapping[str, Mapping[str, np.ndarray]], title: str) 
     return fig.update_layout(updatemenus=[fig.layout.updatemenus[0].update(y=1.12)])
 
 
-def sentence_noise_floor() -> float:
-    """The noise floor for sentences like the book's: 400 random pairs of its paraphrase and related
-    sentences (never two written as a pair), as the inside chapter measures it."""
-    from bookdata import load_table
-
+def random_sentence_scores() -> np.ndarray:
+    """400 random pairs of the book's paraphrase and related sentences, never two written as a pair: the
+    random band for sentences (the inside chapter draws it; ``sentence_noise_floor`` reads its floor)."""
     pairs = load_table("score_pairs")
     texts = [t for _, a, b in pairs for t in (a, b)]
-    return noise_floor(random_pair_scores(texts, n=400, skip=[(a, b) for _, a, b in pairs]))
+    return random_pair_scores(texts, n=400, skip=[(a, b) for _, a, b in pairs])
+
+
+def sentence_noise_floor() -> float:
+    """The noise floor for sentences like the book's."""
+    return noise_floor(random_sentence_scores())

@@ -26,7 +26,7 @@
   const KEPT = "#54A24B";
   const LOST = "#F58518";
 
-  const escape = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const escape = book.plain; // for plotly strings
   const short = (s, n) => (s.length > n ? s.slice(0, n - 1) + "…" : s);
   const panel = () => document.querySelector('[data-live="atlas"]');
   const mapOf = (p) => p && p.querySelector(".plotly-graph-div");
@@ -283,8 +283,7 @@
   /* A point clicked: its lens, with no model. */
   async function clicked(p, div, i) {
     selected = items.texts[i];
-    const status = p.querySelector(".live-status");
-    const say = (text, error = false) => { status.textContent = text; status.classList.toggle("live-error", error); };
+    const say = p.bookSay; // the frame's status line (book-live.js)
     try {
       const view = await lensOf(i);
       const { it } = view;

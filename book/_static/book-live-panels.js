@@ -6,7 +6,7 @@
   "use strict";
   const book = window.embeddingsBook;
   if (!book) return;
-  const { ReaderError, draw } = book;
+  const { ReaderError, draw, plain } = book;
   const MAX_CHARS = 2000;
   const MAX_ENTRY = 200;
   const MAX_WORDS = 60;
@@ -18,9 +18,6 @@
   const modelBytes = (m) => m.bytes.model || 0;
   const dataBytes = (m, panel) => (panel.dataset.panelData && m.bytes.panels && m.bytes.panels[panel.dataset.panelData]) || 0;
   const round = (x, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
-  /* Plotly reads a few HTML tags in its strings (<b>, <br>, <a href>): the reader's text is escaped first,
-     and plotly shows the escaped characters as typed. */
-  const plain = (t) => String(t).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
   /* One text from a box: not empty, not huge, not only emoji or punctuation. */
   function checkText(text, what) {

@@ -218,7 +218,7 @@
     panels.forEach((panel) => {
       defaults.set(panel, read(panel));
       panel.addEventListener("input", typed);
-      panel.addEventListener("book:applied", (e) => (e.detail && e.detail.quiet ? null : applied()));
+      panel.addEventListener("book:applied", applied); // the frame announces the reader's changes only
       const actions = panel.querySelector(".live-actions");
       const button = document.createElement("button");
       button.type = "button";

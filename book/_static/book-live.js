@@ -213,6 +213,10 @@
     return out;
   }
 
+  /* Plotly reads a few HTML tags in its strings (<b>, <br>, <a href>): text from the reader or the data is
+     escaped before it goes into a title, a label or a hover text, and plotly shows it as typed. */
+  const plain = (text) => String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
   window.embeddingsBook = {
     embed,
     embedMany,
@@ -224,6 +228,7 @@
     get bytesReceived() { return received; },
     get manifest() { return manifest(); },
     loadPanelData, // a panel's published data (data-panel-data): {meta, <array>, <array>Shape}
+    plain,
     ReaderError,
   };
   window.bookLiveKinds = {}; // filled by book-live-panels.js

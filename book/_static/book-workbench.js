@@ -23,7 +23,7 @@
   const COLORS = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#EECA3B", "#9D755D", "#FF9DA6", "#BAB0AC"];
   const count = (n) => n.toLocaleString("en");
   const plural = (n, word, many = word + "s") => `${count(n)} ${n === 1 ? word : many}`;
-  const escape = (t) => String(t).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"); // for plotly
+  const escape = book.plain; // for plotly strings
   const shorten = (t, limit = 48) => { t = String(t).replace(/\s+/g, " ").trim(); return t.length <= limit ? t : t.slice(0, limit - 1).trimEnd() + "…"; };
   const abort = () => new DOMException("Cancelled", "AbortError");
   const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
