@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 import cache
+import reproducible
 from projections import METHOD_NAMES, check_method, compute, finite_matrix, spread_out
 from rendering import use_book_renderer
 
@@ -142,9 +143,7 @@ def embed(texts: Texts, model: Any = None) -> np.ndarray:
     missing = [t for t in unique if t not in rows]
     if missing:
         st_model = model if model is not None and not isinstance(model, str) else load_model(name)
-        vectors = st_model.encode(
-            missing, batch_size=64, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True
-        ).astype(np.float32)
+        vectors = reproducible.encode(st_model, missing)  # fixed-shape batches: the same bits every build
         for text, vec in zip(missing, vectors):
             cache.write(paths[text], vec)
             rows[text] = vec
@@ -376,7 +375,7 @@ def plot_heatmap(
     fig.update_layout(
         title=title or "Cosine similarity",
         height=min(side, 900),
-        yaxis=dict(autorange="reversed"),
-        xaxis=dict(tickangle=-40),
+        yaxis=dict(autorange="reversed", type="category"),  # words like 2024-01-01 or 1984: never a date axis
+        xaxis=dict(tickangle=-40, type="category"),
     )
     return fig

@@ -130,12 +130,14 @@ def umap(x: np.ndarray, dims: int, seed: int) -> np.ndarray:
 def tsne(x: np.ndarray, dims: int, seed: int) -> np.ndarray:
     from sklearn.manifold import TSNE
 
+    import reproducible
+
     n = len(x)
     # scikit-learn's defaults suit thousands of points. For the book's tens, a smaller perplexity, a lower
     # learning-rate floor and a gentler early exaggeration keep themes apart, and keep doing so when the
     # input moves by float noise: with the defaults, 3-D maps of 24-40 words came out as one mixed cloud
     # (silhouette 0.1-0.2 instead of about 0.5) for some last-digit changes of the embeddings.
-    return TSNE(
+    tsne_map = TSNE(
         n_components=dims,
         perplexity=float(min(30.0, max(2.0, n / 5))),
         learning_rate=max(n / 48, 10.0),
@@ -144,7 +146,9 @@ def tsne(x: np.ndarray, dims: int, seed: int) -> np.ndarray:
         init="pca",
         random_state=seed,
         max_iter=1500,
-    ).fit_transform(x.astype(np.float32))
+    )
+    with reproducible.one_thread():  # Barnes-Hut sums split across threads round differently per thread count
+        return tsne_map.fit_transform(x.astype(np.float32))
 
 
 def compute(x: np.ndarray, method: str, dims: int, seed: int) -> np.ndarray:

@@ -473,6 +473,23 @@ def main() -> None:
         f"{ratio:.2f} x floor x {len(CHAPTERS)} notebooks  [budget <= {BUDGET['ratio']}x: {verdict(ratio <= BUDGET['ratio'])}]"
     )
 
+    second = work / "second"  # the same commit again, every cache empty (atlas and export included)
+    env2 = dict(env, EMBEDDINGS_BOOK_CACHE=str(second / "cache"))
+    run([*jb[:-3], "--path-output", str(second), str(ROOT)], env2)
+    same = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tools" / "same_book.py"),
+            str(work / "_build" / "html"),
+            str(second / "_build" / "html"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    print(
+        f"(2b) a second clean build with its own empty caches, compared: {same.stdout.strip()}  [{verdict(same.returncode == 0)}]"
+    )
+
     rebuilds = sorted(run(jb, env) for _ in range(args.runs))
     rebuild = rebuilds[len(rebuilds) // 2]
     print(
