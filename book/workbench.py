@@ -48,12 +48,24 @@ def auto_clusters(n: int) -> int:
 
 
 def clusters(vectors: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
-    """k-means on the unit vectors (so, by cosine), numbered by size: cluster 0 is the largest."""
+    """k-means on the unit vectors (so, by cosine), numbered by size: cluster 0 is the largest.
+
+    Never more clusters than different vectors (20 answers that are all "yes" or "no" make 2), and never an
+    empty one: ``labels.max() + 1`` is how many were found, as in book-collection.js's ``kmeans``.
+    """
     from sklearn.cluster import KMeans
 
-    labels = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(np.asarray(vectors, dtype=np.float64))
-    order = np.argsort(-np.bincount(labels, minlength=k), kind="stable")
-    return np.argsort(order)[labels]
+    import reproducible
+
+    x = np.asarray(vectors, dtype=np.float64)
+    k = max(1, min(k, len(np.unique(x, axis=0))))
+    with reproducible.one_thread():  # k-means' sums split across threads round differently per thread count
+        labels = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(x)
+    sizes = np.bincount(labels, minlength=k)
+    order = [c for c in np.argsort(-sizes, kind="stable") if sizes[c]]
+    rename = np.full(k, -1)
+    rename[order] = np.arange(len(order))
+    return rename[labels]
 
 
 def central_items(vectors: np.ndarray, labels: np.ndarray, per: int = 2) -> list[list[int]]:
@@ -249,6 +261,12 @@ EXPORTS = [
     ("map.csv", "map and clusters (CSV)"),
     ("pairs.csv", "near-duplicate pairs (CSV)"),
 ]
+# What book-workbench-worker.js does to a CSV cell (OWASP's advice against CSV injection), said to the reader
+EXPORT_NOTE = (
+    "In the CSV files, a text that starts with = + - @, a tab or a carriage return (or with apostrophes and "
+    "then one of those) gets one more apostrophe in front, so a spreadsheet shows it as text instead of "
+    "running it as a formula. Remove that first apostrophe to get the text back."
+)
 
 
 def workbench_panel(
@@ -282,7 +300,8 @@ def workbench_panel(
         f'<div class="wb-results">{pairs_table(items, result["pairs"])}'
         '<div class="wb-found"><p class="wb-found-title">Click a point on the map, or search, to list the nearest '
         'texts by cosine in 384-D (not by distance on the map).</p><ol class="wb-list"></ol></div>'
-        f'<p class="wb-export">Export what your browser computed: {exports}</p></div>'
+        f'<p class="wb-export">Export what your browser computed: {exports}</p>'
+        f'<p class="wb-export-note">{EXPORT_NOTE}</p></div>'
     )
     return Panel(
         "workbench",

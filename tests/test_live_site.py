@@ -138,6 +138,20 @@ def test_the_explorer_switches_to_3d(loaded):
     assert page.errors == []
 
 
+def test_words_that_look_like_dates_or_numbers_stay_words_on_every_axis(loaded, helpers):
+    page = loaded["intro"]
+    words = ["2024-01-01", "2024-01-02", "2024-06-30", "1984"]
+    page.apply("words", ", ".join(words))
+    axes = page.panel.evaluate(
+        "el => Array.from(el.querySelectorAll('.plotly-graph-div')).filter(d => d.data[0].type === 'heatmap')"
+        ".map(d => [d._fullLayout.xaxis.type, d._fullLayout.yaxis.type, d._fullLayout.xaxis._categories])"
+    )
+    assert axes == [["category", "category", words]]  # one cell per word, not a Jan–Sep time line
+    python = helpers.plot_heatmap(words).layout
+    assert (python.xaxis.type, python.yaxis.type) == ("category", "category")
+    assert page.errors == []
+
+
 def test_the_search_panel_ranks_as_the_chapter_does(browser_at):
     """The panel's first figure comes from Python; pressing the button runs the same query in the browser."""
     browser, base = browser_at

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import itertools
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import workbench
 
@@ -113,3 +119,31 @@ def test_the_chapter_says_what_its_numbers_say(run_chapter):
     assert probe["cancel"] < probe["unrelated"] < probe["charged"] < 0.7  # "no threshold splits them"
     assert probe["money"] == "My card was billed two times for one purchase"  # "the double charge comes first"
     assert all(abs(s - 0.7) > 0.02 for s in probe["tickets"])  # no pair sits on the panel's threshold
+
+
+def collection_with_repeats(distinct: int, n: int, seed: int) -> np.ndarray:
+    """n unit rows drawn from only ``distinct`` different ones (survey answers, pasted duplicates)."""
+    base = unit_rows(distinct, d=8, seed=seed)
+    return base[np.random.default_rng(seed).integers(0, distinct, n)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(distinct=st.integers(1, 12), extra=st.integers(0, 30), k=st.integers(1, 10), seed=st.integers(0, 99))
+def test_kmeans_never_gives_an_empty_cluster_nor_more_than_the_different_rows(distinct, extra, k, seed):
+    x = collection_with_repeats(distinct, distinct + extra, seed)
+    x[:distinct] = unit_rows(distinct, d=8, seed=seed)  # every different row appears at least once
+    labels = workbench.clusters(x, k, seed=seed)
+    found = int(labels.max()) + 1
+    sizes = np.bincount(labels, minlength=found)
+    assert found == min(k, distinct) and (sizes > 0).all()  # scikit-learn re-seeds a cluster that empties
+    assert list(sizes) == sorted(sizes, reverse=True)  # numbered by size
+
+
+def test_kmeans_in_the_browser_obeys_the_same_rule():
+    """book-collection.js's kmeans, run by node on random collections with repeats (tests/kmeans.test.mjs)."""
+    node = shutil.which("node") or str(Path(sys.executable).parent / "node")
+    proc = subprocess.run(
+        [node, "--test", str(Path(__file__).with_name("kmeans.test.mjs"))], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert re.search(r"^# pass [1-9]", proc.stdout, re.M), proc.stdout

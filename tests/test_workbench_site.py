@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import numpy as np
 import pytest
@@ -155,6 +156,67 @@ def test_the_exports_hold_what_the_browser_computed(bench, helpers, tmp_path):
     assert bench.errors == []
 
 
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def test_csv_exports_cannot_run_as_formulas_and_every_text_comes_back(bench, tmp_path):
+    texts = [
+        '=HYPERLINK("http://example.invalid","click me")',
+        "+1 555 0100 is the number",
+        "-- a note that starts with dashes",
+        "@mention the team",
+        "'=already quoted once",
+        "a plain text, nothing to escape",
+    ]
+    bench.page.evaluate(LOAD, texts)
+    cells: list[str] = []
+    for name, column in (("vectors.csv", "text"), ("map.csv", "text"), ("pairs.csv", "text_a")):
+        with bench.page.expect_download() as download:
+            bench.panel.locator(f'[data-export="{name}"]').click()
+        download.value.save_as(tmp_path / name)
+        rows = list(csv.DictReader((tmp_path / name).open(encoding="utf-8", newline="")))
+        cells += [cell for row in rows for cell in row.values()]
+        if name != "pairs.csv":
+            back = [re.sub(r"^'(?='*[=+\-@\t\r])", "", row[column]) for row in rows]  # the page's one rule
+            assert back == texts
+    dangerous = [c for c in cells if c.startswith(FORMULA)]
+    numbers = [c for c in dangerous if re.fullmatch(r"-\d[\d.e-]*", c)]  # negative numbers are numbers
+    assert dangerous == numbers and numbers  # vectors have negative entries: they stay numbers
+    assert "remove that first apostrophe" in bench.panel.inner_text().lower()
+    assert bench.errors == []
+
+
+@pytest.mark.parametrize(
+    ("texts", "found"),
+    [
+        (["yes", "no"] * 10, "2 clusters (the model gives these texts only 2 different vectors, so not 3)"),
+        (["the same line"] * 3, "1 cluster (the model gives these texts only 1 different vector, so not 2)"),
+        (["🎉", "🙂", "🚀", "🌧", "🍕"], "1 cluster (the model gives these texts only 1 different vector, so not 2)"),
+    ],
+)
+def test_repeated_texts_make_fewer_clusters_and_say_why(bench, texts, found):
+    box = bench.panel.locator('textarea[name="texts"]')
+    box.fill("x")  # typing replaces a collection too large to show in the box
+    box.fill("\n".join(texts))
+    status = bench.press(".wb-run")
+    one_line(status)
+    assert found in status, status
+    assert bench.errors == []
+
+
+def test_a_long_session_keeps_the_models_memory_bounded(bench):
+    """Loads of 300 new texts each: the worker remembers the most recent texts only, up to its limit."""
+    memo = "async () => await window.embeddingsBook.askModel({type: 'memo'})"
+    embed = "async texts => (await window.embeddingsBook.embed(texts)).length"
+    limit = bench.page.evaluate(memo)["limit"]
+    counts = []
+    for load in range(limit // 300 + 3):  # past the bound by more than two loads
+        assert bench.page.evaluate(embed, [f"note {load}.{i}" for i in range(300)]) == 300
+        counts.append(bench.page.evaluate(memo)["size"])
+    assert counts[-3:] == [limit] * 3 and counts == sorted(counts), counts  # it grows to the bound, then stays
+    assert bench.errors == []
+
+
 def write(path, text: str, encoding: str = "utf-8"):
     path.write_text(text, encoding=encoding)
     return path
@@ -177,6 +239,30 @@ def test_each_kind_of_file(bench, tmp_path):
     assert "“message”" in status and "1 line was not a JSON object" in status and "5 texts" in status
     options = bench.panel.locator('select[name="column"] option').all_inner_texts()
     assert options == ["(choose)", "id", "message"]
+    assert bench.errors == []
+
+
+NOTES = ["Café crème brûlée", "Naïve façade, 東京", "A third note 🎉"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        ("\ufeff" + "\r\n".join(NOTES)).encode("utf-16-le"),  # Windows Notepad's "Unicode"
+        ("\ufeff" + "\n".join(NOTES)).encode("utf-16-be"),
+        ("\ufeff" + "\n".join(NOTES)).encode("utf-8"),  # "UTF-8 with BOM"
+        ("\n".join(NOTES) + "\nA line with a bell \x07 and an escape \x1b in it\n").encode(),
+    ],
+    ids=["utf-16-le", "utf-16-be", "utf-8-bom", "stray-control-bytes"],
+)
+def test_files_are_read_as_their_editor_wrote_them(bench, tmp_path, content):
+    path = tmp_path / "notes.txt"
+    path.write_bytes(content)
+    status = bench.open(path)
+    one_line(status)
+    assert "Read from notes.txt" in status, status
+    box = bench.panel.locator('textarea[name="texts"]').input_value().splitlines()
+    assert box[:3] == NOTES  # no BOM left in front, no mojibake
     assert bench.errors == []
 
 

@@ -111,8 +111,26 @@ function normalise(v) {
   return v;
 }
 
-/* Spherical k-means (cosine), k-means++ starts, the best of `starts` runs; cluster 0 is the largest. */
+/* How many different rows X holds, counting no further than `upTo` (rows compared bit for bit). */
+export function distinctRows(X, n, d, upTo) {
+  const bits = new Uint32Array(X.buffer, X.byteOffset, n * d);
+  const seen = new Map(); // row hash -> rows with that hash
+  let count = 0;
+  for (let i = 0; i < n && count < upTo; i++) {
+    let h = 2166136261;
+    for (let q = 0; q < d; q++) h = Math.imul(h ^ bits[i * d + q], 16777619);
+    const twins = seen.get(h) || [];
+    const same = (j) => { for (let q = 0; q < d; q++) if (bits[i * d + q] !== bits[j * d + q]) return false; return true; };
+    if (!twins.some(same)) { twins.push(i); seen.set(h, twins); count++; }
+  }
+  return count;
+}
+
+/* Spherical k-means (cosine), k-means++ starts, the best of `starts` runs; cluster 0 is the largest.
+   Never more clusters than different rows, and never an empty one: the answer's `k` says how many. */
 export async function kmeans(tf, X, n, d, k, { seed = 0, starts = 4, rounds = 100, stop = () => false } = {}) {
+  const distinct = distinctRows(X, n, d, k);
+  k = Math.max(1, Math.min(k, distinct));
   const rand = random(seed);
   const data = new tf.Tensor("float32", X, [n, d]);
   let best = null;
@@ -155,21 +173,24 @@ export async function kmeans(tf, X, n, d, k, { seed = 0, starts = 4, rounds = 10
         for (let q = 0; q < d; q++) centres[labels[i] * d + q] += X[i * d + q];
       }
       for (let c = 0; c < k; c++) {
-        if (!sizes[c]) centres.set(X.subarray(Math.floor(rand() * n) * d, Math.floor(rand() * n) * d + d), c * d);
+        const row = Math.floor(rand() * n); // an emptied cluster starts again from a random row
+        if (!sizes[c]) centres.set(X.subarray(row * d, row * d + d), c * d);
         normalise(centres.subarray(c * d, (c + 1) * d));
       }
     }
     if (!best || fit > best.fit) best = { fit, labels: labels.slice() };
   }
-  return bySize(best.labels, X, n, d, k);
+  return Object.assign(bySize(best.labels, X, n, d, k), { distinct });
 }
 
-/* Clusters numbered by size (0 the largest), each with its two items nearest its mean direction. */
-function bySize(labels, X, n, d, k) {
-  const sizes = new Int32Array(k);
+/* Clusters numbered by size (0 the largest), each with its two items nearest its mean direction; a
+   cluster that ended empty is dropped. */
+function bySize(labels, X, n, d, kAsked) {
+  const sizes = new Int32Array(kAsked);
   labels.forEach((c) => sizes[c]++);
-  const order = Array.from({ length: k }, (_, c) => c).sort((x, y) => sizes[y] - sizes[x] || x - y);
-  const rename = new Int32Array(k);
+  const order = Array.from({ length: kAsked }, (_, c) => c).filter((c) => sizes[c] > 0).sort((x, y) => sizes[y] - sizes[x] || x - y);
+  const k = order.length;
+  const rename = new Int32Array(kAsked);
   order.forEach((c, rank) => (rename[c] = rank));
   const out = labels.map((c) => rename[c]);
   const central = [];
@@ -181,7 +202,7 @@ function bySize(labels, X, n, d, k) {
     const score = (i) => { let s = 0; for (let q = 0; q < d; q++) s += X[i * d + q] * mean[q]; return s; };
     central.push(members.map((i) => [i, score(i)]).sort((x, y) => y[1] - x[1] || x[0] - y[0]).slice(0, 2).map((p) => p[0]));
   }
-  return { labels: out, central, sizes: order.map((c) => sizes[c]) };
+  return { labels: out, central, sizes: order.map((c) => sizes[c]), k };
 }
 
 /* PCA exactly, with helpers.pca_map's sign rule (the largest score on each axis is positive): the

@@ -150,7 +150,8 @@
         await draw(heat, [{ type: "heatmap", z, text: z, x: labels, y: labels, texttemplate: "%{text:.2f}", textfont: { size: 10 },
                             zmin: Math.min(0, ...z.flat()), zmax: 1, colorbar: { title: { text: "cosine" } },
                             hovertemplate: "%{y} · %{x}<br>cosine %{z:.3f}<extra></extra>" }],
-                   { title: { text: "Cosine similarity" }, height: side, yaxis: { autorange: "reversed" }, xaxis: { tickangle: -40 } });
+                   { title: { text: "Cosine similarity" }, height: side, yaxis: { autorange: "reversed", type: "category" },
+                     xaxis: { tickangle: -40, type: "category" } }); // the reader's words: never a date or number axis
         return notes(words);
       },
     },
@@ -179,7 +180,7 @@
                            text: hits.map((h) => h[1].toFixed(2)), textposition: "inside", marker: { color: COLORS[0] },
                            hovertemplate: "%{y}: cosine %{x:.3f}<extra></extra>", showlegend: false }],
                    { title: { text: `nearest words to ${label}` }, height: 120 + 30 * hits.length,
-                     xaxis: { title: { text: "cosine similarity" }, range: [0, 1] }, yaxis: { autorange: "reversed" },
+                     xaxis: { title: { text: "cosine similarity" }, range: [0, 1] }, yaxis: { autorange: "reversed", type: "category" },
                      margin: { l: 150, r: 20, t: 60, b: 40 } });
         return notes([a, b, c]);
       },

@@ -10,10 +10,11 @@
  *               {id, type: "embed", texts, progress, count}  -> {vectors: Float32Array (n x width), width,
  *                                                               cut: indices of texts over 256 tokens}
  *               {id, type: "tokenize", text}                 -> {tokens, ids}
+ *               {id, type: "memo"}                           -> {size, limit}: texts remembered (bounded)
  *               {type: "cancel", id}                          (an embed stops before its next batch)
  *   and, on the collection the last embed with `keep` left (the workbench; book-collection.js):
  *               {id, type: "scan", threshold, neighbours}    -> {a, b, s, total, histogram, neighbours}
- *               {id, type: "kmeans", k}                      -> {labels, central, sizes}
+ *               {id, type: "kmeans", k}                      -> {labels, central, sizes, k, distinct}
  *               {id, type: "pca"}                            -> {coords}
  * Messages out: {id, result} | {id, error, reader, cancelled} | {id, progress: [done, total]}
  *               {type: "bytes", received} | {type: "ready", seconds, parts} | {type: "warmed", runs}
@@ -166,11 +167,21 @@ function warmUp(extractor, done) {
   setTimeout(step, 0);
 }
 
-const memo = new Map(); // text -> Float32Array: no text is embedded twice in a page
+/* text -> Float32Array, the texts used most recently (an LRU: a Map keeps insertion order, and a text used
+   again moves to the end). Bounded, so an hour in the workbench does not grow the tab: about 3 MB. */
+const MEMO_LIMIT = 2000;
+const memo = new Map();
+function remember(text, vector) {
+  memo.delete(text);
+  memo.set(text, vector);
+  while (memo.size > MEMO_LIMIT) memo.delete(memo.keys().next().value);
+}
 
 async function embed(id, texts, progress, wantCount, keep) {
   const extractor = await loadModel();
-  const todo = [...new Set(texts.filter((t) => !memo.has(t)))].sort((a, b) => a.length - b.length);
+  const found = new Map(); // this request's vectors, whatever the memo keeps afterwards
+  for (const t of texts) if (memo.has(t)) found.set(t, memo.get(t));
+  const todo = [...new Set(texts.filter((t) => !found.has(t)))].sort((a, b) => a.length - b.length);
   const total = todo.length;
   let done = 0;
   const chars = todo.reduce((sum, t) => sum + t.length, 0);
@@ -184,15 +195,20 @@ async function embed(id, texts, progress, wantCount, keep) {
     const batch = todo.slice(start, start + LOADING.batch);
     const output = await extractor(batch, LOADING.pooling);
     const width = output.dims[1];
-    batch.forEach((t, j) => memo.set(t, output.data.slice(j * width, (j + 1) * width)));
+    batch.forEach((t, j) => {
+      const vector = output.data.slice(j * width, (j + 1) * width);
+      found.set(t, vector);
+      remember(t, vector); // kept even if the request is cancelled before its end
+    });
     done += batch.length;
     charsDone += batch.reduce((sum, t) => sum + t.length, 0);
     if (progress) postMessage({ id, progress: [done, total, charsDone, chars] });
   }
   cancelled.delete(id);
-  const width = texts.length ? memo.get(texts[0]).length : 0;
+  texts.forEach((t) => remember(t, found.get(t))); // the texts of this request are now the most recent
+  const width = texts.length ? found.get(texts[0]).length : 0;
   const vectors = new Float32Array(texts.length * width);
-  texts.forEach((t, i) => vectors.set(memo.get(t), i * width));
+  texts.forEach((t, i) => vectors.set(found.get(t), i * width));
   if (keep) collection = { X: vectors.slice(), n: texts.length, d: width, scans: null, clusters: new Map(), pca: null };
   const cut = [];
   if (wantCount) {
@@ -256,7 +272,7 @@ async function clusters(id, k) {
     c.clusters.set(k, found);
   }
   const found = c.clusters.get(k);
-  return { result: { labels: found.labels.slice(), central: found.central, sizes: found.sizes } };
+  return { result: { labels: found.labels.slice(), central: found.central, sizes: found.sizes, k: found.k, distinct: found.distinct } };
 }
 
 async function principal() {
@@ -308,5 +324,7 @@ onmessage = ({ data }) => {
     answer(id, principal);
   } else if (type === "tokenize") {
     answer(id, () => tokenize(data.text));
+  } else if (type === "memo") {
+    answer(id, async () => ({ result: { size: memo.size, limit: MEMO_LIMIT } }));
   }
 };

@@ -27,14 +27,27 @@ function oneLine(text) {
 
 /* ---- files ---- */
 
+/* Bytes to text as a reader's editor would: a byte-order mark first (UTF-8, UTF-16 LE or BE: what Windows
+   Notepad saves as "Unicode"), else UTF-8, else Latin-1 (Windows-1252). Only real binary is refused: a NUL
+   byte outside UTF-16, or many control characters (a stray BEL or ESC in a text file is fine). */
+const BOMS = [["utf-8", [0xef, 0xbb, 0xbf]], ["utf-16le", [0xff, 0xfe]], ["utf-16be", [0xfe, 0xff]]];
+
 function decode(bytes) {
+  const bom = BOMS.find(([, mark]) => mark.every((b, i) => bytes[i] === b));
+  if (bom) {
+    try {
+      return { text: new TextDecoder(bom[0], { fatal: true }).decode(bytes), note: null };
+    } catch (err) {
+      throw new ReaderError(`This file starts like ${bom[0].toUpperCase()} text but is not valid ${bom[0].toUpperCase()}: save it again as UTF-8.`);
+    }
+  }
   const head = bytes.subarray(0, 65536);
   let control = 0;
   for (const b of head) {
     if (b === 0) control = Infinity; // text never holds a NUL byte; images, .xlsx and .docx files do
     else if (b < 9 || (b > 13 && b < 32)) control++;
   }
-  if (control > head.length / 100) {
+  if (control > Math.max(8, head.length / 100)) {
     throw new ReaderError("This file is not text (it holds binary bytes, as an image or a spreadsheet file does): open a .txt, .csv, .tsv or .jsonl file.");
   }
   try {
@@ -172,7 +185,12 @@ function umap(id, n, neighbours) {
 
 /* ---- exports ---- */
 
-const csv = (fields, data) => new Blob([Papa.unparse({ fields, data }, { newline: "\n" }) + "\n"], { type: "text/csv" });
+/* A cell a spreadsheet would run as a formula (OWASP: CSV injection) gets one leading apostrophe; cells that
+   already start with apostrophes before such a character get one more, so removing one always restores the
+   text (workbench.EXPORT_NOTE tells the reader). Numbers are never touched. */
+const FORMULA = /^'*[=+\-@\t\r]/;
+const csv = (fields, data) =>
+  new Blob([Papa.unparse({ fields, data }, { newline: "\n", escapeFormulae: FORMULA }) + "\n"], { type: "text/csv" });
 const number = (x) => Number(x.toPrecision(7));
 
 /* NumPy's .npy format, version 1.0: magic, header length, a dict padded with spaces to a multiple of 64. */

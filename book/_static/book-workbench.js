@@ -156,9 +156,9 @@
         Object.assign(next, { vectors: out.vectors, flat: out.flat, width: out.width, cut: out.cut, clusters: null, scan: null });
       }
       const n = next.items.length;
-      if (!next.clusters || next.clusters.k !== v.k) {
+      if (!next.clusters || next.clusters.asked !== v.k) {
         progress.set("Finding clusters in 384-D…", null);
-        next.clusters = Object.assign({ k: v.k }, await api.askModel({ type: "kmeans", k: v.k }, { signal }));
+        next.clusters = Object.assign({ asked: v.k }, await api.askModel({ type: "kmeans", k: v.k }, { signal }));
       }
       if (!next.scan || next.scan.threshold !== v.threshold) {
         progress.set(`Comparing all ${count((n * (n - 1)) / 2)} pairs…`, 0);
@@ -198,7 +198,9 @@
     const parts = [`${plural(c.items.length, "text")}`];
     const kept = c.scan.s.length < c.scan.total ? ` (the ${count(c.scan.s.length)} most similar are listed and exported)` : "";
     if (c.cut.length) parts.push(`${plural(c.cut.length, "text")} over the model's 256 word pieces ${c.cut.length === 1 ? "was" : "were"} cut (it reads only the start)`);
-    parts.push(`${c.clusters.k} clusters`, `${plural(c.scan.total, "pair")} at or above ${v.threshold.toFixed(2)}${kept}`);
+    const { k, asked, distinct } = c.clusters;
+    const fewer = k >= asked ? "" : distinct < asked ? ` (the model gives these texts only ${plural(distinct, "different vector")}, so not ${asked})` : ` (k-means left the others empty, so not ${asked})`;
+    parts.push(`${plural(k, "cluster")}${fewer}`, `${plural(c.scan.total, "pair")} at or above ${v.threshold.toFixed(2)}${kept}`);
     return [parts.join("; ") + ".", ...v.notes].join(" ");
   }
 
@@ -269,7 +271,7 @@
                     hoverinfo: "skip", marker: { symbol: "star", size: 18, color: "#222832", line: { width: 1, color: "#ffffff" } } });
     }
     const blank = { showticklabels: false, title: { text: "" }, zeroline: false };
-    const title = `${count(c.items.length)} texts, ${v.method.toUpperCase()} map, ${c.clusters.k} clusters found in 384-D`;
+    const title = `${count(c.items.length)} texts, ${v.method.toUpperCase()} map, ${plural(c.clusters.k, "cluster")} found in 384-D`;
     await draw(mapDiv, traces, { title: { text: title }, height: 520, annotations: numbers, xaxis: blank, yaxis: Object.assign({ scaleanchor: "x" }, blank),
                                  legend: { orientation: "h", y: -0.05, yanchor: "top" } });
     describe(mapDiv, `${title}. Each point is one text, coloured by its cluster; click a point to list its nearest texts.`);
