@@ -244,9 +244,12 @@
     if (!kind) return;
     const status = panel.querySelector(".live-status");
     const button = panel.querySelector(".live-load");
+    let loading = false; // a download runs: its progress shows unless the panel has said something since
+    let saidWhileLoading = false;
     const say = (text, error = false) => {
       status.textContent = onePlainLine(text);
       status.classList.toggle("live-error", error);
+      if (loading) saidWhileLoading = true;
     };
     const bytes = kind.bytes(manifest(), panel);
     button.textContent = kind.tokenizerOnly
@@ -264,20 +267,28 @@
       if (unsupported()) return say(unsupported());
       button.disabled = true;
       const before = received;
-      const watch = (now) => say(now - before >= 0.97 * bytes // the files are in: the engine compiles and starts the model
+      const progress = (now) => now - before >= 0.97 * bytes // the files are in: the engine compiles and starts the model
         ? "Downloaded; preparing the model…"
-        : `Downloading… ${megabytes(now - before)} of about ${megabytes(bytes)}`);
+        : `Downloading… ${megabytes(now - before)} of about ${megabytes(bytes)}`;
+      // The download's line never hides what the panel said meanwhile (a bad file, a word to fix).
+      const watch = (now) => { if (!saidWhileLoading) { status.textContent = progress(now); status.classList.remove("live-error"); } };
+      const first = !loading;
+      if (first) { loading = true; saidWhileLoading = false; watch(received); }
       watchers.add(watch);
       try {
         await prepare();
         button.hidden = true;
+        // A download started by typing ends on a line that says what to do, not on a stale progress line.
+        if (first && !saidWhileLoading) say("The model is ready: press Enter to run it on what you typed.");
         return true;
       } catch (err) {
         button.disabled = false;
+        if (first) loading = false;
         say(err instanceof ReaderError ? err.message : FAILED, true);
         return false;
       } finally {
         watchers.delete(watch);
+        if (first) loading = false;
       }
     }
 
