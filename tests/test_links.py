@@ -245,6 +245,36 @@ def test_a_bad_link_gives_one_line_and_the_default_view(browser_at, intro_as_it_
     tab.close()
 
 
+@pytest.mark.parametrize("how", ["typed into the address bar", "back to a damaged entry"])
+def test_a_bad_link_after_another_view_shows_the_default_view_as_it_says(browser_at, intro_as_it_comes, how):
+    browser, base = browser_at
+    default, _ = intro_as_it_comes
+    tab = Tab(browser, f"{base}/book/intro.html")
+    tab.load()  # the default view, drawn by the model in the page
+    drawn_default = tab.figures()
+    tab.page.wait_for_timeout(1100)
+    tab.show({"words": "lighthouse, harbour, sailor, desert, camel"})
+    assert tab.figures() != drawn_default
+    damaged = "#" + BAD_LINKS["invalid percent-encoding"]
+    tab.page.evaluate("h => { location.hash = h; }", damaged)  # a new history entry, damaged
+    if how == "back to a damaged entry":
+        tab.page.wait_for_function(
+            "() => /default view/.test(document.querySelector('[data-live] .live-status').textContent)"
+        )
+        tab.page.wait_for_timeout(1100)
+        tab.show({"words": "cat, dog, wolf"})
+        assert tab.figures() != drawn_default
+        tab.page.evaluate("() => { document.querySelector('[data-live] .live-status').textContent = ''; }")
+        tab.page.go_back()
+    tab.page.wait_for_function(
+        "() => /default view/.test(document.querySelector('[data-live] .live-status').textContent)", timeout=60000
+    )
+    assert tab.inputs() == default  # what the line says is what is shown
+    assert tab.figures() == drawn_default and "default view" in tab.status()
+    assert tab.errors == []
+    tab.close()
+
+
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_a_payload_in_a_link_is_only_text(browser_at, payload):
     browser, base = browser_at

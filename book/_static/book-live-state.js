@@ -172,6 +172,16 @@
     committed = now;
   }
 
+  /* A link the panel cannot show: do what its line says, the page's own view (already there when the page
+     has just opened), and leave the line in place. */
+  async function showDefault(panel, message) {
+    const view = defaults.get(panel) || {};
+    const differs = Object.entries(read(panel)).some(([name, value]) => view[name] !== undefined && view[name] !== value);
+    const shown = await write(panel, view);
+    if (differs && !shown && panel.bookReady()) await panel.bookApply({ quiet: true });
+    panel.bookSay(message, true);
+  }
+
   /* Show the view the URL holds: on opening the page (a shared link) and on Back or Forward. */
   async function restore({ fromHistory }) {
     let state;
@@ -182,14 +192,14 @@
       }
     } catch (err) {
       if (!(err instanceof LinkError)) throw err;
-      panels.forEach((panel) => panel.bookSay(err.message, true));
+      for (const panel of panels) await showDefault(panel, err.message);
       return;
     }
     if (state === null && !fromHistory) return; // no fragment, or a heading's anchor: the page as it came
     for (const panel of panels) {
       const values = state ? state.get(panel.dataset.live) || {} : {};
       const wrong = problem(panel, values);
-      if (wrong) { panel.bookSay(wrong, true); continue; }
+      if (wrong) { await showDefault(panel, wrong); continue; }
       const shown = await write(panel, Object.assign({}, defaults.get(panel), values));
       if (shown || (!Object.keys(values).length && !fromHistory)) continue;
       if (panel.bookReady()) panel.bookApply({ quiet: true });
