@@ -20,7 +20,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 
-.PHONY: install lock newest book test lint bench lab serve clean clean-cache
+.PHONY: install lock newest book test test-fast lint bench lab serve clean clean-cache
 
 install: $(STAMP) $(NODE_STAMP)
 
@@ -91,6 +91,10 @@ book: install
 
 test: lint
 	$(BIN)/python -m pytest tests
+
+# the edit loop: lint, then the tests that need no build and no browser (the `unit` tier: tests/conftest.py)
+test-fast: lint
+	$(BIN)/python -m pytest -m unit tests
 
 # ruff over book/ (modules and notebooks), tests/ and tools/, configured in pyproject.toml
 lint: install

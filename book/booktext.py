@@ -65,23 +65,26 @@ def markdown_of(path: Path) -> list[str]:
     ]
 
 
-ROLE = re.compile(r"\{[a-z:-]+\}$")  # a MyST role such as {term} just before its `content`
+ROLE = re.compile(r"\{([a-z:-]+)\}$")  # a MyST role such as {term} just before its `content`
 TARGET = re.compile(r"^(.*?)\s*<[^<>]+>$")  # `label <target>`: the reader sees the label
+GLUED = "…"  # a number a cell computes ({glue:text}`key`): known only once that chapter has run
 
 
 def _plain(inline) -> str:
     """An inline token's text without Markdown: links keep their words, code keeps its characters, and a
-    role such as {term}`cosine <cosine similarity>` keeps what the reader sees ("cosine")."""
+    role such as {term}`cosine <cosine similarity>` keeps what the reader sees ("cosine"). A glued number
+    becomes an ellipsis, the same on every build whichever chapter ran first."""
     parts: list[str] = []
-    role = False
+    role = None
     for child in inline.children or []:
         if child.type == "text":
-            role = bool(ROLE.search(child.content))
+            found = ROLE.search(child.content)
+            role = found.group(1) if found else None
             parts.append(ROLE.sub("", child.content))
         elif child.type == "code_inline":
             label = TARGET.match(child.content) if role else None
-            parts.append(label.group(1) if label else child.content)
-            role = False
+            parts.append(GLUED if role and role.startswith("glue") else label.group(1) if label else child.content)
+            role = None
         elif child.type in ("softbreak", "hardbreak"):
             parts.append(" ")
     return " ".join("".join(parts).split())

@@ -22,6 +22,34 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+# Tiers, by what a test needs (every test gets exactly one, from its fixtures, so none can be forgotten):
+#   unit     no build and no browser: `make test-fast`, the edit loop
+#   book     a clean strict build of the book (the chapters' claims, the built site in Chromium, Firefox, WebKit)
+BOOK_FIXTURES = {"built_site", "site", "run_chapter", "the_atlas", "browser_at"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        item.add_marker("book" if BOOK_FIXTURES & set(getattr(item, "fixturenames", ())) else "unit")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """Tests embed and project into a cache of their own, never the reader's .cache (random strings included).
+
+    The browser model's export is the one thing shared with the real cache: it is large, slow to make and the
+    same for every run of one model version (tests/test_browser_model.py reads it from there).
+    """
+    import cache
+
+    real = cache.CACHE_DIR
+    cache.CACHE_DIR = tmp_path_factory.mktemp("cache")
+    (cache.CACHE_DIR / "onnx").symlink_to(real / "onnx", target_is_directory=True)
+    (real / "onnx").mkdir(parents=True, exist_ok=True)
+    yield cache.CACHE_DIR
+    cache.CACHE_DIR = real
+
+
 @pytest.fixture(scope="session")
 def helpers():
     import helpers as module
@@ -72,8 +100,9 @@ def built_site(tmp_path_factory) -> Build:
     cache, as a reader's second `make book` would. Set BOOK_HTML=_build/html to test an existing build
     instead (quick iterations while writing).
     """
-    if os.environ.get("BOOK_HTML"):
-        return Build(0, "", ROOT / os.environ["BOOK_HTML"], None)
+    if os.environ.get("BOOK_HTML"):  # the site you built, with the caches it was built with
+        cache = Path(os.environ.get("EMBEDDINGS_BOOK_CACHE", ROOT / ".cache"))
+        return Build(0, "", ROOT / os.environ["BOOK_HTML"], cache)
     out = tmp_path_factory.mktemp("book")
     env = dict(os.environ, EMBEDDINGS_BOOK_CACHE=str(out / "cache"), PYTHONWARNINGS="")
     jupyter_book = str(Path(sys.executable).parent / "jupyter-book")

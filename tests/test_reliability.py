@@ -99,7 +99,7 @@ def test_a_changed_model_never_gets_old_vectors(helpers, fresh_cache, monkeypatc
     assert calls == []  # a hit for the same model
     monkeypatch.setattr(cache, "model_fingerprint", lambda name, package: "a retrained model")
     helpers.embed("quartz")
-    assert calls == [["quartz"]]  # a miss for another one
+    assert calls and {text for call in calls for text in call} == {"quartz"}  # a miss for another one
 
 
 WRITER = """
