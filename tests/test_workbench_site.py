@@ -266,11 +266,29 @@ def test_files_are_read_as_their_editor_wrote_them(bench, tmp_path, content):
     assert bench.errors == []
 
 
+def test_a_csv_without_a_header_keeps_its_first_row_and_odd_column_names_work(bench, tmp_path):
+    headless = "How do I reset my password?\nThe app crashes when I open the camera\nDo you ship to Canada?\n"
+    status = bench.open(write(tmp_path / "plain.csv", headless))
+    one_line(status)
+    assert "3 texts" in status and "kept as a text" in status, status
+    assert bench.panel.locator('textarea[name="texts"]').input_value().splitlines()[0] == "How do I reset my password?"
+    numbered = "1,first text of the file\n2,second text of the file\n3,third text of the file\n"
+    assert "3 texts" in bench.open(write(tmp_path / "numbered.csv", numbered))
+    survey = 'Timestamp,What did you like most?\n2024-05-01,"The search, it was fast"\n2024-05-02,The maps\n2024-05-03,Nothing\n'
+    status = bench.open(write(tmp_path / "survey.csv", survey))
+    assert "What did you like most?" in status and "3 texts" in status, status  # a question is still a header
+    odd = "__proto__,constructor\nfirst text here,x\nsecond text here,y\nthird text here,z\n"
+    status = bench.open(write(tmp_path / "odd.csv", odd))
+    assert "“__proto__”" in status and "3 texts" in status, status
+    assert bench.errors == []
+
+
 BAD_FILES = {  # name: (content or a builder, what the status line says)
     "empty.txt": (b"", "is empty"),
     "image.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 40, "not text"),
     "latin1.txt": ("Café crème\nNaïve façade\nGarçon, l'addition\n".encode("latin-1"), "Latin-1"),
     "spaces.txt": ("   \n\t\n😀😀\n🎉\nsome words here\n".encode(), "no letters or digits"),
+    "blank.txt": (b"\n\n   \n\t\n", "only blank lines"),
 }
 
 

@@ -62,13 +62,46 @@ function kindOf(name) {
   return { csv: "csv", tsv: "tsv", tab: "tsv", jsonl: "jsonl", ndjson: "jsonl" }[ext] || "txt";
 }
 
+/* Does the first row name the columns? Not when it holds a number (an id, a score), nor, in a file of one
+   column, when it is as long as the texts below it (a header is short: "text", "comment"). A header that
+   asks a question (a survey's "What did you like?") stays a header. */
+const numeric = (field) => String(field).trim() !== "" && !Number.isNaN(Number(field));
+function hasHeader(data) {
+  if (data[0].some(numeric)) return false;
+  if (data[0].length > 1 || data.length < 3) return true;
+  const lengths = data.slice(1, 201).map((row) => String(row[0]).length).sort((a, b) => a - b);
+  const first = String(data[0][0]).length;
+  return first <= 20 || first < lengths[Math.floor(lengths.length / 2)] / 2;
+}
+
 function table(text, kind) {
-  const result = Papa.parse(text, { header: true, skipEmptyLines: "greedy", delimiter: kind === "tsv" ? "\t" : "" });
-  const columns = (result.meta.fields || []).filter((f) => f !== "");
-  if (!columns.length) throw new ReaderError("This file has no header row naming its columns; the first row must hold the column names.");
-  const broken = new Set(result.errors.filter((e) => e.row !== undefined).map((e) => e.row));
-  const notes = broken.size ? [`${count(broken.size)} row${broken.size > 1 ? "s" : ""} did not split into the header's columns cleanly (first: row ${Math.min(...broken) + 2}).`] : [];
-  return { rows: result.data, columns, notes };
+  const result = Papa.parse(text, { header: false, skipEmptyLines: "greedy", delimiter: kind === "tsv" ? "\t" : "" });
+  const data = result.data;
+  if (!data.length) throw new ReaderError("This file holds no rows.");
+  const notes = [];
+  let names = data[0].map((f) => String(f).trim());
+  let body = data.slice(1);
+  if (!hasHeader(data) || !names.some(Boolean)) { // no header: keep the first row as data
+    names = data[0].map((_, i) => `column ${i + 1}`);
+    body = data;
+    notes.push("The first row reads like a text, not like column names, so it is kept as a text and the columns are numbered.");
+  }
+  const used = new Map(); // a name given twice gets a number: "text", "text (2)"
+  const columns = names.map((n, i) => {
+    const name = n || `column ${i + 1}`;
+    used.set(name, (used.get(name) || 0) + 1);
+    return used.get(name) > 1 ? `${name} (${used.get(name)})` : name;
+  });
+  // rows with no prototype: a column named "__proto__" or "constructor" is just a column
+  const rows = body.map((cells) => {
+    const row = Object.create(null);
+    columns.forEach((c, i) => { row[c] = cells[i] === undefined ? "" : cells[i]; });
+    return row;
+  });
+  const broken = body.map((cells, i) => (cells.length === columns.length ? -1 : i)).filter((i) => i >= 0);
+  const first = broken.length ? broken[0] + 1 + (body === data ? 0 : 1) : 0;
+  if (broken.length) notes.push(`${count(broken.length)} row${broken.length > 1 ? "s" : ""} did not split into the header's columns cleanly (first: row ${first}).`);
+  return { rows, columns, notes };
 }
 
 function jsonLines(text) {
@@ -108,6 +141,7 @@ function choose(column) {
   if (!rows) { // plain text: one item per line
     const lines = parsed.lines;
     const items = lines.map(oneLine).filter(Boolean);
+    if (!items.length) throw new ReaderError(`${name} holds only blank lines: nothing to embed.`);
     return finish(items, lines.length - items.length, [], "", notes);
   }
   let chosen = column;
