@@ -208,6 +208,25 @@ def test_typing_replaces_the_address_and_enter_adds_one_history_entry(browser_at
     tab.close()
 
 
+def test_a_dragged_slider_adds_one_history_entry(browser_at):
+    browser, base = browser_at
+    tab = Tab(browser, f"{base}/book/vectors.html")
+    tab.load()
+    length = tab.page.evaluate("history.length")
+    before = tab.figures()
+    slider = tab.panel.locator('input[type="range"]').first
+    for value in ("1", "1.5", "2", "2.5", "3", "3.5"):  # a two-second drag: the figure follows every step
+        slider.evaluate("(el, v) => { el.value = v; el.dispatchEvent(new Event('input', {bubbles: true})); }", value)
+        tab.page.wait_for_timeout(350)
+    slider.evaluate("el => el.dispatchEvent(new Event('change', {bubbles: true}))")  # let go
+    tab.page.wait_for_function(ANSWERED)
+    tab.page.wait_for_timeout(500)
+    assert tab.figures() != before and "weight=3.5" in tab.page.url
+    assert tab.page.evaluate("history.length") == length + 1
+    assert tab.errors == []
+    tab.close()
+
+
 def test_copy_link_copies_this_view(browser_at):
     browser, base = browser_at
     tab = Tab(browser, f"{base}/book/vectors.html", permissions=["clipboard-read", "clipboard-write"])

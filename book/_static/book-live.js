@@ -383,13 +383,16 @@
     });
     let typed = false;
     panel.addEventListener("input", (e) => {
-      if (e.target.type === "range") {
+      if (e.target.type === "range") { // while a slider moves, the figure follows; the history waits
         const out = panel.querySelector(`output[name="${e.target.name}-value"]`);
         if (out) out.textContent = e.target.value;
         if (!button.hidden) return;
-        return applyAndTell();
+        return applyAndTell({ quiet: true });
       }
       if (!typed && !unsupported()) { typed = true; start(); } // typing starts the download
+    });
+    panel.addEventListener("change", (e) => { // a slider let go: one history entry for the whole drag
+      if (e.target.type === "range" && button.hidden) applyAndTell();
     });
     panel.querySelectorAll(".live-toggle button").forEach((b) =>
       b.addEventListener("click", () => {
