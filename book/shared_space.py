@@ -14,6 +14,11 @@ DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight"
 GREY = "#888888"
 
 
+def with_article(name: str) -> str:
+    """A digit's name with its article: "a seven", "an eight" ("one" begins with a consonant sound: "a one")."""
+    return ("an " if name.startswith("eight") else "a ") + name
+
+
 def _points(xyz: np.ndarray, **kwargs) -> go.Scatter3d:
     return go.Scatter3d(x=r(xyz[:, 0]), y=r(xyz[:, 1]), z=r(xyz[:, 2]), **kwargs)
 
@@ -36,7 +41,9 @@ def plot_shared_space(
     vectors, digits = images
     order = np.argsort(digits, kind="stable")  # zero to nine, as the captions
     names = [DIGITS[d] for d in digits[order]]
-    fig = go.Figure(scatter_traces(to_map(vectors[order]), [f"image of a {n}" for n in names], names, 3, False))
+    fig = go.Figure(
+        scatter_traces(to_map(vectors[order]), [f"image of {with_article(n)}" for n in names], names, 3, False)
+    )
     fig.update_traces(marker=dict(size=3, opacity=0.6))
     fig.add_trace(
         _points(
@@ -81,6 +88,34 @@ def plot_shared_space(
         scene=dict(xaxis=blank, yaxis=blank, zaxis=blank),
     )
     return fig
+
+
+def nearest_on_map(caption_vectors: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """For each vector, the index of the caption nearest to it on ``plot_shared_space``'s 3-D map (the PCA
+    fitted on the captions), by distance on the map."""
+    to_map = pca_map(caption_vectors, dims=3)
+    gaps = to_map(vectors)[:, None, :] - to_map(caption_vectors)[None, :, :]
+    return np.argmin(np.linalg.norm(gaps, axis=2), axis=1)
+
+
+def digit_cosines(vectors: np.ndarray, digits: np.ndarray) -> tuple[np.ndarray, float]:
+    """How tightly each digit's vectors gather: for each digit, the mean cosine between two different vectors
+    of it; and the mean cosine between vectors of two different digits."""
+    unit = np.asarray(vectors, dtype=float)
+    unit = unit / np.linalg.norm(unit, axis=1, keepdims=True)
+    digits = np.asarray(digits)
+    cos, same = unit @ unit.T, digits[:, None] == digits[None, :]
+    within = [
+        cos[np.ix_(digits == d, digits == d)][~np.eye(int(np.sum(digits == d)), dtype=bool)].mean() for d in range(10)
+    ]
+    return np.array(within), float(cos[~same].mean())
+
+
+def share_in_span(vectors: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    """For each vector, the share of its squared length that lies in the span of the rows of ``basis``."""
+    q, _ = np.linalg.qr(np.asarray(basis, dtype=float).T)
+    v = np.asarray(vectors, dtype=float)
+    return np.sum((v @ q) ** 2, axis=1) / np.sum(v**2, axis=1)
 
 
 def image_grid(

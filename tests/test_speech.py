@@ -140,3 +140,22 @@ def test_clips_play_from_the_site_or_in_jupyterlab(monkeypatch, tmp_path):
     files = list((tmp_path / "sounds").iterdir())
     assert len(files) == 120 and sum(f.stat().st_size for f in files) <= 2_000_000
     assert not [f for f in tmp_path.rglob("*.tmp")]
+
+
+def test_shared_space_measures_and_hover_texts():
+    """The figures' helpers for the shared image-text-sound space (human-experience chapter)."""
+    import shared_space
+
+    assert [shared_space.with_article(n) for n in ("one", "eight", "seven")] == ["a one", "an eight", "a seven"]
+    eye = np.eye(384)
+    captions = np.random.default_rng(1).normal(size=(10, 10)) @ eye[:10]  # ten vectors spanning ten directions
+    assert list(shared_space.nearest_on_map(captions, captions)) == list(range(10))  # each its own diamond
+    share = shared_space.share_in_span(np.stack([captions[3] * 2, eye[20], eye[0] + eye[20]]), captions)
+    assert share == pytest.approx([1, 0, 0.5], abs=1e-9)
+    digits = np.repeat(np.arange(10), 3)
+    tight = np.repeat(eye[:10], 3, axis=0) + np.random.default_rng(0).normal(scale=0.02, size=(30, 384))
+    within, across = shared_space.digit_cosines(tight, digits)
+    assert within.shape == (10,) and within.min() > 0.5 and abs(across) < 0.2
+    fig = shared_space.plot_shared_space([f"a handwritten {d}" for d in shared_space.DIGITS], captions, (tight, digits))
+    hovers = fig.to_json()
+    assert "image of an eight" in hovers and "image of a seven" in hovers and "a eight" not in hovers

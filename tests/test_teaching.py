@@ -111,3 +111,87 @@ def test_predict_reveals_on_click_and_on_keyboard(browser_at, page):
         assert box.locator("[role=status] .predict-answer").count() == 1  # announced to screen readers
     assert errors == []
     tab.close()
+
+
+# --- the glossary, from its source (no build needed) -------------------------------------------------
+
+GLOSSARY = ROOT / "book" / "glossary.md"
+# The names chapters link with {term}; the strict build fails on a link to a term the glossary lacks.
+GLOSSARY_TERMS = [
+    "k-means", "softmax", "cross-entropy", "Transformer", "WordPiece", "[CLS]", "[SEP]", "CLIP", "ImageBind",
+    "MTEB", "STS", "quantization", "log-mel spectrogram", "anisotropy", "rogue dimension", "bootstrap interval",
+    "overfitting", "noise floor", "hashing", "bag of words", "UMAP", "PCA", "t-SNE", "Spearman's ρ", "recall@k",
+    "embedding", "vector", "cosine similarity", "cosine", "dot product", "token", "layer", "pooling",
+    "contrastive learning", "InfoNCE", "negative", "hard negative", "temperature", "trustworthiness", "RAG",
+    "modality", "nearest neighbours", "TF-IDF", "Spearman ρ",
+]  # fmt: skip
+
+
+def glossary_entries() -> dict[str, str]:
+    """Each term of the glossary (aliases listed on consecutive lines share one entry) -> its definition."""
+    body = GLOSSARY.read_text().split("```{glossary}", 1)[1].split("\n```", 1)[0]
+    entries: dict[str, str] = {}
+    names: list[str] = []
+    for line in body.splitlines():
+        if line.strip() and not line.startswith(" "):
+            if names and entries.get(names[-1]):
+                names = []
+            names.append(line.strip())
+            entries[line.strip()] = ""
+        elif line.strip():
+            for name in names:
+                entries[name] += " " + line.strip()
+    return entries
+
+
+def sort_key(term: str) -> str:
+    return re.sub(r"\W", "", term.replace("-", "")).lower()
+
+
+def test_glossary_is_alphabetical_and_has_every_linked_term():
+    entries = glossary_entries()
+    missing = [t for t in GLOSSARY_TERMS if t not in entries]
+    assert not missing, missing
+    assert all(len(definition) > 40 for definition in entries.values()), entries
+    first_names, previous = [], None
+    for name, definition in entries.items():  # an entry's first name decides its place
+        if definition != previous:
+            first_names.append(name)
+        previous = definition
+    assert first_names == sorted(first_names, key=sort_key), first_names
+    lowered = {t.lower() for t in entries}
+    used = set()
+    for path in [*sorted((ROOT / "book").glob("*.ipynb")), GLOSSARY]:
+        if path.suffix == ".ipynb":
+            text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+        else:
+            text = path.read_text()
+        for target in re.findall(r"\{term\}`(?:[^`<]*<([^`>]+)>|([^`]+))`", text):
+            used.add((path.name, " ".join((target[0] or target[1]).split())))
+    unknown = sorted((page, t) for page, t in used if t.lower() not in lowered)
+    assert not unknown, unknown
+
+
+def test_glossary_numbers_agree_with_the_model_and_the_code():
+    import json
+    from pathlib import Path
+
+    from helpers import model_path
+    from scores import FLOOR_PERCENTILE
+
+    model = Path(model_path())
+    config = json.loads((model / "config.json").read_text())
+    seq = json.loads((model / "sentence_bert_config.json").read_text())["max_seq_length"]
+    pooling = json.loads((model / "1_Pooling" / "config.json").read_text())
+    assert pooling["pooling_mode_mean_tokens"] and not pooling["pooling_mode_cls_token"]
+    words = {6: "six"}
+    entries = glossary_entries()
+    assert "takes their mean (including" in entries["pooling"]
+    assert f"gives {config['hidden_size']} numbers" in entries["embedding"]
+    assert f"vocabulary of {config['vocab_size']:,}" in entries["token"]
+    assert f"runs {config['num_attention_heads']} such attention heads" in entries["attention"]
+    assert f"the {words[config['num_hidden_layers']]} {{term}}`Transformer` blocks" in entries["layer"]
+    assert f"two of the model's {seq} places, so a text keeps at most {seq - 2}" in entries["[SEP]"]
+    assert f"{FLOOR_PERCENTILE} % of random pairs" in entries["noise floor"]
+    # the temperature differs between the book's encoders: the glossary names none of their values
+    assert not re.search(r"\b0\.(05|1)\b", entries["temperature"])
