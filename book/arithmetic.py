@@ -197,7 +197,7 @@ def plot_arithmetic(
     """``base + w·add (− subtract)`` for a range of weights w, on a slider.
 
     The map is a PCA fitted on the words the path passes near, so the moving point is placed exactly
-    (PCA is linear); the orange points and the title are its k nearest words at each weight.
+    (PCA is linear); the ringed points and the title are its k nearest words at each weight.
     """
     weights = [check_weight(w) for w in weights]
     if not weights:

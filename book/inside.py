@@ -51,7 +51,7 @@ def token_ids(text: str) -> list[int]:
 def token_vectors(text: str, layer: int = LAYERS) -> tuple[list[str], np.ndarray]:
     """The tokens of ``text`` and their vectors after ``layer``: an (n_tokens, 384) float32 array.
 
-    Layer 0 is the input embeddings (word piece + position + segment), 6 the last Transformer layer,
+    Layer 0 is the input embeddings (word piece + position + segment, then LayerNorm), 6 the last layer,
     whose mean over the tokens, scaled to length 1, is the sentence embedding ``embed`` returns.
     """
     if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 0 <= layer <= LAYERS:
@@ -99,6 +99,15 @@ def retention_per_point(vectors: Any, coords: Any, k: int = 10) -> np.ndarray:
         raise ValueError(f"k = {k} needs more than {k} points, got {len(x)}")
     on_map = _nearest_first(((y[:, None, :] - y[None, :, :]) ** 2).sum(-1), k)
     return np.array([len(set(a) & set(b)) / k for a, b in zip(true_neighbours(x, k), on_map)])
+
+
+def map_neighbours(coords: Any, k: int = 10) -> np.ndarray:
+    """Indices of each point's k nearest neighbours on the map (Euclidean), the point itself never among them."""
+    y = finite_matrix(coords, "coords")
+    k = check_k(k)
+    if k >= len(y):
+        raise ValueError(f"k = {k} needs more than {k} points, got {len(y)}")
+    return _nearest_first(((y[:, None, :] - y[None, :, :]) ** 2).sum(-1), k)
 
 
 def neighbour_retention(vectors: Any, coords: Any, k: int = 10) -> float:
@@ -177,7 +186,8 @@ def vocabulary_words(n: int = 5000) -> list[str]:
 
 
 def plot_truncation(pieces: Sequence[str], kept: int) -> go.Figure:
-    """One bar per token of a long text: blue where the model reads it, red where it is silently cut."""
+    """One bar per piece of a long text (without [CLS] and [SEP]): blue for the first ``kept``, which the model
+    reads, red for the rest, silently cut."""
     bars = [
         go.Bar(
             x=list(range(start, stop)),
@@ -196,7 +206,7 @@ def plot_truncation(pieces: Sequence[str], kept: int) -> go.Figure:
     return fig.update_layout(
         height=260,
         bargap=0.05,
-        title=f"{len(pieces)} tokens in, {kept} read; hover to read them",
+        title=f"{len(pieces)} pieces of text: the first {kept} read, the last {len(pieces) - kept} cut; hover to read them",
         yaxis=dict(visible=False),
         xaxis=dict(title="token position"),
         legend=dict(orientation="h", y=-0.45),
