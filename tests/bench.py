@@ -1,7 +1,8 @@
 """`make bench`: the performance budget of DESIGN.md, measured on this machine.
 
 Prints (1) the floor: one stack import in a fresh interpreter; (2) a clean build and its ratio to
-floor x executed notebooks; (3) a no-change rebuild; (4) each chapter's Run All in a fresh kernel, with
+floor x executed notebooks; (2b) a second clean build with its own empty caches, compared with the first
+page by page (tools/same_book.py: the same commit must make the same book); (3) a no-change rebuild; (4) each chapter's Run All in a fresh kernel, with
 empty caches and with warm ones; (5) page sizes; (6) the first screen of figures drawn after navigation,
 in Chromium; (7) the model in the browser (its Web Worker): bytes fetched, time to ready, time per text,
 at full speed and with the main thread slowed 4x (tests/bench_browser.py); (8) embedding throughput, the cache
