@@ -79,7 +79,7 @@ def test_on_map_counts_equal_python_from_the_shipped_coordinates(loaded, the_atl
     assert "not on the map" in bad
 
 
-def test_a_search_draws_the_lens_and_lists_words_and_paragraphs(loaded):
+def test_a_search_draws_the_lens_and_lists_words_and_paragraphs(loaded, the_atlas):
     status = status_after(
         loaded, lambda: (loaded.fill("input[name=query]", "petrichor"), loaded.press("input[name=query]", "Enter"))
     )
@@ -90,7 +90,8 @@ def test_a_search_draws_the_lens_and_lists_words_and_paragraphs(loaded):
     links = loaded.locator("[data-live=atlas] .atlas-book li a")
     assert links.count() == 3 and all(".html#" in links.nth(i).get_attribute("href") for i in range(3))
     status = status_after(loaded, lambda: loaded.locator("[data-live=atlas] [data-try]").first.click())
-    assert "mercury" in status and "0 of its 10" in status, status
+    mercury = the_atlas.kept(the_atlas.index("mercury"))  # the count the page glues, whatever the build's map
+    assert "mercury" in status and f"{mercury} of its 10" in status, status
     assert loaded.errors == []
 
 

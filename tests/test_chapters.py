@@ -19,19 +19,57 @@ def intro(run_chapter):
         "floor": word_floor, "median": float(np.median(random_words)), "carburetor": carburetor,
         "queen": float(similarity(["king"], ["queen"])[0, 0]),
         "same": float(np.median(scores[same & upper])), "other": float(np.median(scores[other & upper])),
-        "dog_car": float(scores[4, 9]), "cat_wolf": float(scores[3, 5]), "wolf": nearest("wolf", dozen, k=3)}""",
+        "dog_car": float(scores[4, 9]), "cat_wolf": float(scores[3, 5]), "wolf": nearest("wolf", dozen, k=3),
+        "wolf_cheese": float(scores[5, 8]), "dark": [len(dark[0] & dark[1]), len(dark[0] & dark[2]), len(dark[1] & dark[2])],
+        "rogue": rogue, "king_top": king_top, "queen_top": queen_top, "positive": rogue_positive, "words": vocab_n,
+        "ratio": rogue_ratio, "offset_min": float(offset.min()), "offset": float(np.median(offset)),
+        "mean_share": rogue_mean_share, "without": without_median, "raw": float(raw_median),
+        "centred": float(centred_median), "lean_min": float(lean.min()), "mean_length": float(np.linalg.norm(mean)),
+        "sentence_floor": floor["sentences"], "sentence_median": float(np.median(bands["sentences"]["random"])),
+        "bands": {kind: {band: [float(np.median(v)), float(np.mean(v < floor[kind]))] for band, v in by_band.items()}
+                  for kind, by_band in bands.items()},
+        "map_share": map_share, "space_share": space_share,
+        "seeds": {dims: [theme_share(np.linalg.norm(y[:, None] - y[None], axis=-1), map_labels)
+                         for y in (__import__("projections").compute(space_vectors, "tsne", dims, s) for s in range(5))]
+                  for dims in (2, 3)}}""",
     )
 
 
 def test_intro_reads_cosine_against_the_word_floor(intro):
-    assert 0.2 <= intro["median"] <= 0.3  # "typically score about a quarter"
-    assert 0.35 <= intro["floor"] <= 0.45
+    assert 0.2 <= intro["median"] <= 0.3 and 0.2 <= intro["raw"] <= 0.3  # "typically score about a quarter"
     assert 0.1 < intro["carburetor"] < intro["floor"]  # the predict answer "above 0.1"; "right in the noise"
     assert intro["queen"] > intro["floor"] + 0.2  # "far above carburetor"
     assert intro["same"] > intro["other"] + 0.1  # "the blocks hold on average"
     assert intro["dog_car"] > intro["cat_wolf"]  # "but not cell by cell"
     assert [w for w, _ in intro["wolf"]] == ["dog", "cat", "king"]
     assert intro["wolf"][2][1] < intro["floor"] < intro["wolf"][1][1]  # king is third only because the list is short
+    assert 0 < intro["wolf"][2][1] - intro["wolf_cheese"] < 0.01  # "a hair ahead of cheese"
+
+
+def test_intro_teaches_the_score_scale(intro):
+    kq, kc, qc = intro["dark"]
+    assert kq > max(kc, qc)  # king and queen share more of their large cells than either does with carburetor
+    assert intro["mean_length"] > 0.3 and intro["lean_min"] > 0  # all lean one way; evenly spread would be ~0.04
+    assert abs(intro["centred"]) < 0.05 < intro["raw"] - 0.15  # centring takes a quarter to "about zero"
+    assert intro["rogue"] == intro["king_top"] == intro["queen_top"]  # the largest number of king and of queen
+    assert intro["positive"] == intro["words"]  # "positive in every one of the vocabulary words"
+    assert intro["ratio"] > 3  # far larger than a typical coordinate
+    assert intro["offset_min"] > 0  # "it adds to the score of every pair"
+    assert intro["offset"] / intro["raw"] < 0.5  # "here it does not dominate"
+    assert intro["mean_share"] < 0.5 and intro["centred"] < intro["without"] < intro["raw"]  # "only part" of the lean
+    assert intro["sentence_floor"] < intro["floor"]  # "well under the word floor"
+    assert intro["sentence_median"] < intro["median"] / 2  # "sentences lean much less"
+    words, sentences = intro["bands"]["words"], intro["bands"]["sentences"]
+    assert words["synonyms"][0] > words["same theme"][0] > words["random"][0]
+    assert sentences["paraphrase"][0] > sentences["related"][0] > sentences["random"][0]
+    assert 0 < words["same theme"][1] < 0.5 and 0 < sentences["related"][1] < 0.5  # the bands overlap the floor
+
+
+def test_intro_map_warning_holds_for_every_seed(intro):
+    # "these two keep the themes, and even draw them more cleanly than the space holds them"
+    for dims, shares in intro["seeds"].items():
+        assert min(shares) > intro["space_share"], (dims, shares)
+    assert min(intro["map_share"].values()) > intro["space_share"]  # the maps on the page
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +90,8 @@ def vectors(run_chapter):
             axis_coordinates([f for g in foods.values() for f in g], ("healthy", "unhealthy")))},
         "pca_share": float(share[:2].sum()), "neighbours": {w: [x for x, _ in E.nearest(w, k=10)]
             for w in ("happiness", "volcano", "king")},
-        "frames": len(plot_arithmetic(E, "pizza", "pineapple").frames)}""",
+        "frames": len(plot_arithmetic(E, "pizza", "pineapple").frames),
+        "pieces": __import__("inside").tokenize("pineapple"), "expected_in_book": all(e in E for e in expected)}""",
     )
 
 
@@ -60,11 +99,14 @@ def test_vectors_pizza_path_is_the_baseline_trap(vectors):
     leader, score = vectors["leader"], vectors["hawaiian"]
     assert vectors["same_query"] > 0.9999  # scaling the recipe changes nothing
     assert vectors["refined"][0][0] == "pine"  # pineapple itself is excluded
-    assert all(leader[w] == "hawaiian pizza" for w in ("0", "0.25", "0.5", "1", "2", "3"))  # leads from w = 0
-    assert all(leader[w] == "pine" for w in ("4", "5", "7", "10"))  # between 3 and 4 pine edges ahead
-    assert max(score.values()) == score["0.25"] and score["0.25"] - score["0"] < 0.02  # "rises a hair"
-    assert score["10"] < score["0"] - 0.1  # and then falls
-    assert vectors["frames"] == 11
+    order = list(leader.values())  # by weight, 0 to 10
+    switch = order.index("pine")  # hawaiian pizza leads from w = 0 until pine "edges ahead", and pine stays ahead
+    assert switch > 0 and set(order[:switch]) == {"hawaiian pizza"} and set(order[switch:]) == {"pine"}
+    values, best = list(score.values()), max(score.values())
+    assert best > values[0] and best - values[0] < 0.03  # "rises a hair at small weights"
+    assert values.index(best) < switch and values[-1] < values[0] - 0.1  # "and then falls"
+    assert vectors["pieces"] == ["[CLS]", "pine", "##apple", "[SEP]"]  # "reaches the model as pine + ##apple"
+    assert vectors["frames"] == 11  # one frame per weight of the slider
 
 
 def test_vectors_analogies_on_both_lists(vectors):
@@ -73,8 +115,9 @@ def test_vectors_analogies_on_both_lists(vectors):
     works = sum(r["answer"] == r["expected"] for r in book)
     fair_works = sum(r["answer"] == r["expected"] for r in fair)
     trivial = [r["expected"] for r in book if r["answer"] == r["expected"] == r["baseline"]]
-    assert (works, fair_works) == (9, 8)  # "one analogy fewer survives"
-    assert sorted(trivial) == ["mother", "smaller"]
+    assert fair_works <= works  # "among words nobody chose, no more analogies succeed"
+    assert vectors["expected_in_book"]  # the book's list "contains every expected answer"
+    assert sorted(trivial) == ["mother", "smaller"]  # named in the prose beside the glued count
     assert not any(r["answer"] == r["expected"] == r["baseline"] for r in fair)  # no success is the baseline
     fair_by = {r["expected"]: r for r in fair}
     assert fair_by["rome"]["answer"] == "florence" and fair_by["football"]["answer"] == "sporting"
@@ -96,7 +139,7 @@ def test_vectors_word_axes_say_what_the_page_says(vectors):
     assert max(g[w] for w in male) < min(g[w] for w in female)  # every female word right of every male one
     assert g["father"] > 0 and g["grandfather"] > 0  # on the woman side of zero
     family = ["father", "mother", "son", "daughter", "grandfather", "grandmother", "baby", "uncle", "aunt"]
-    assert sum(g[w] > 0 for w in family) == 6  # "six of the nine family words"
+    assert sum(g[w] > 0 for w in family) > len(family) / 2  # "the picture tilts" toward woman
     assert age["father"] < age["son"]  # the age axis barely orders age
     y = {f: v[1] for f, v in foods.items()}
     x = {f: v[0] for f, v in foods.items()}
@@ -120,7 +163,14 @@ def deep(run_chapter):
         "toy": toy_accuracy, "train": train_accuracy, "untrained": untrained, "minilm": minilm_accuracy,
         "rho": rho, "close_rho": close_rho, "sensible": sensible, "unseen": {t: vocab.nearest(t, k=3) for t in unseen},
         "rank": rank, "benchmark": benchmark, "interval": {k: list(v) for k, v in interval.items()},
-        "look_alike": look_alike}""",
+        "look_alike": look_alike, "far_rho": float(far_rho), "far_share": float(np.mean(~close)),
+        "gaps": gaps, "hits": hits, "untrained_p": float(binom.sf(hits["untrained"] - 1, 30, 1 / 30)),
+        "toy_p": float(binom.sf(hits["toy"] - 1, 30, 1 / 30)), "lead": list(lead), "grid": grid.tolist(),
+        "xr_row": xr_row, "targets": targets, "answers": list(queries.values()), "mouse": [float(minilm_scores[mouse]),
+        int(np.sum(minilm_scores > minilm_scores[mouse])), float(gold[mouse])],
+        "apple": ["an apple a day", "a new phone from apple"] in [[a, b] for a, b, _ in graded],
+        "tree": [path_similarity(*p) for p in [("guitar", "violin"), ("guitar", "drums"), ("coffee", "tea"),
+                                                ("guitar", "piano"), ("puppy", "kitten")]]}""",
     )
 
 
@@ -132,14 +182,22 @@ def test_deep_learning_toy_training_learns_its_pairs_not_language(deep):
     assert held[10] < guess < held[0] and held[-1] > held[10] - 0.3  # below guessing, then barely moves
     assert all(b <= a + 0.02 for a, b in zip(held[10:], held[11:]))  # "never rises, it just stops falling"
     assert deep["frames"] == 16
-    assert deep["train"] == 1.0  # "finds every training partner"
-    assert 0.25 <= deep["toy"] <= 0.45  # "about a third of the held-out ones"
-    assert 1 / 30 < deep["untrained"] < 3 / 30 < deep["toy"] < deep["minilm"]  # untrained beats chance a little
-    assert deep["minilm"] >= 0.9  # "MiniLM finds nearly all of them"
+    gaps = deep["gaps"]  # partners' distance on the 2-D frames, training and held out
+    assert gaps[1][0] < gaps[0][0] / 2  # "within a few epochs the blue lines collapse"
+    assert gaps[-1][1] > 0.8 * gaps[0][1] and gaps[-1][0] < gaps[-1][1] / 2  # "the orange lines barely shrink"
+    assert deep["train"] == 1.0  # "finds the partner of every training pair" (all 90, 30 candidates at a time)
+    assert deep["toy"] < deep["train"] / 2  # "but only ... of the held-out ones": overfitting
+    assert deep["toy_p"] < 1e-6  # "far above chance ... less than once in a million tries"
+    assert deep["untrained_p"] > 0.05  # the untrained toy's hits are "no evidence that it beats chance"
+    assert deep["toy"] < deep["minilm"] and deep["minilm"] >= 0.9  # "MiniLM finds nearly all of them"
 
 
 def test_deep_learning_tree_and_unseen_terms(deep):
     assert 0.1 < deep["rho"] < 0.4 < deep["close_rho"]  # weakly overall, better among close pairs
+    assert deep["far_share"] > 0.5 and abs(deep["far_rho"]) < 0.2  # most pairs are far; there, mostly noise
+    guitar_violin, guitar_drums, coffee_tea, guitar_piano, puppy_kitten = deep["tree"]
+    assert guitar_violin == guitar_drums and coffee_tea == guitar_piano  # the tree's ties the prose names
+    assert puppy_kitten == 1 / (1 + 4)  # the close cut-off, 0.2, is four links
     placed = {term for term, ok in deep["sensible"].items() if ok}
     assert placed == {"labradoodle", "choclate cake", "e-scooter", "crypto wallet", "airpods"}  # "half of them"
     top = {term: [w for w, _ in hits] for term, hits in deep["unseen"].items()}
@@ -157,12 +215,23 @@ def test_deep_learning_retrieval_and_benchmark(deep):
     ):
         assert rank[query] == [1, None]  # paraphrases: the model finds it, keywords share no word
     assert rank["XR-200 E1047"][1] == 1 and rank["XR-200 E1047"][0] > 1  # keywords win on the exact code
-    assert deep["look_alike"] > 0.7 and round(deep["look_alike"], 2) == 0.79  # "nearly the same"; your-texts cites 0.79
+    assert deep["look_alike"] > 0.7  # "nearly the same sentence"
+    grid, answers, targets = deep["grid"], deep["answers"], deep["targets"]
+    for i, row in enumerate(grid):  # "in every row but one, the passage that answers the query scores highest"
+        right = row[targets.index(answers[i])]
+        assert (right == max(row)) == (i != deep["xr_row"]), answers[i]
+    xr = grid[deep["xr_row"]]
+    assert xr[targets.index("tech-12")] > xr[targets.index("tech-04")]  # the look-alike scores higher
     b, ci = deep["benchmark"], deep["interval"]
+    assert b["MiniLM"] > b["toy encoder"] > b["TF-IDF keywords"]  # "MiniLM ranks the pairs most like people do"
     assert ci["MiniLM"][0] > 0  # its interval lies above zero
+    assert -0.2 < ci["TF-IDF keywords"][1] < 0 > b["TF-IDF keywords"]  # negative, below zero "but not by much"
     assert ci["toy encoder"][0] < 0 < ci["toy encoder"][1]  # the toy cannot be told apart from zero
-    assert b["TF-IDF keywords"] < 0  # keywords rank the pairs backwards
-    assert b["MiniLM"] > b["toy encoder"] > b["TF-IDF keywords"]
+    assert ci["toy encoder"][1] > ci["MiniLM"][0]  # the two intervals overlap...
+    assert deep["lead"][0] > 0  # ...but the paired bootstrap puts MiniLM ahead
+    score, above, gold = deep["mouse"]
+    assert above <= 2 and gold < 2  # the mouse pair: among MiniLM's top scores, rated low by people
+    assert deep["apple"]  # the trap the prose quotes is the benchmark's own pair
 
 
 def test_image_text_space_is_reproducible_and_accurate(run_chapter):
@@ -187,14 +256,25 @@ def test_image_text_space_is_reproducible_and_accurate(run_chapter):
         "voices": [len(set(training_clips.voices)), len(set(heldout_clips.voices))],
         "weights": [sum(p.numel() for p in image_encoder.parameters()), sum(p.numel() for p in sound_encoder.parameters())],
         "sentences": len(sentences), "clips": len(heldout_clips), "images": len(test_idx),
-        "rain": nearest("the smell of rain", descriptions, k=4), "to_rain": to_rain,
-        "floor": __import__("scores").sentence_noise_floor(),
+        "rain": nearest("the smell of rain", descriptions, k=4), "to_rain": to_rain, "floors": floors,
+        "pieces": __import__("helpers").load_model().tokenizer.tokenize("petrichor"),
+        "named_full": sum(int(np.argmax(caption_vectors.numpy() @ embed(q)[0]) == intended[q]) for q in named),
+        "named_on_map": int(np.sum(nearest_on_map(caption_vectors.numpy(), embed(named)) == wanted)),
+        "images_on_map": float(np.mean(nearest_on_map(caption_vectors.numpy(), test_vectors) == labels[test_idx])),
+        "to_caption": {q: [float(x) for x in v] for q, v in to_caption.items()},
+        "temperatures": [train_image_encoder.__defaults__[2], train_sound_encoder.__defaults__[3]],
+        "runs": [[b, c] for b, c in runs.values()], "to_labels": to_labels,
+        "within": [float(x) for x in within], "across": across, "in_span": in_span,
+        "clips_on_map": float(np.mean(nearest_on_map(caption_vectors.numpy(), heard) == heldout_clips.digits)),
+        "tries": {t: [[int(d) for d in labels[test_idx][np.argsort(-(test_vectors @ embed(t)[0]), kind="stable")[:5]]],
+                      [int(d) for d in heldout_clips.digits[np.argsort(-(heard @ embed(t)[0]), kind="stable")[:5]]]]
+                  for t in ["someone saying three", "the number after four", "a hand-drawn 8"]},
         "salty": float(embed("the smell of rain")[0] @ embed("the salty air by the sea")[0]),
         "tin": float(embed("the smell of rain")[0] @ embed("rain drumming on a tin roof")[0]),
         "fire": (lambda v: (v @ v.T).tolist())(embed(["smoke from a campfire", "the crackle of a fire",
                                                        "the heat of a fireplace on your face"]))}""",
     )
-    # the first half: the smell of rain's nearest, petrichor below the siren at the sentence floor, two pulls
+    # the first half: the smell of rain's nearest, petrichor below the siren and under every floor, two pulls
     # "three smells and a sight: the sea air and wet earth first, then smoke from a campfire ... and fog"
     assert [t for t, _ in probe["rain"]] == [
         "the salty air by the sea",
@@ -202,13 +282,12 @@ def test_image_text_space_is_reproducible_and_accurate(run_chapter):
         "smoke from a campfire",
         "fog rolling over the hills",
     ]
-    assert probe["to_rain"]["petrichor"] < probe["to_rain"]["a siren wailing down the street"] <= 0.3
-    # "petrichor (0.21) ... the siren (0.25), and below the noise floor for sentences, 0.22"
-    assert (
-        round(probe["to_rain"]["petrichor"], 2) == 0.21
-        and round(probe["to_rain"]["a siren wailing down the street"], 2) == 0.25
-    )
-    assert probe["to_rain"]["petrichor"] < probe["floor"] and round(probe["floor"], 2) == 0.22
+    petrichor, siren = probe["to_rain"]["petrichor"], probe["to_rain"]["a siren wailing down the street"]
+    assert petrichor < siren  # "lower than the siren's"
+    floors = probe["floors"]  # words, sentences, a description against a word
+    assert all(petrichor < floor for floor in floors.values())  # "under all three floors"
+    assert 0 < siren - floors["two sentences"] < 0.05  # "only just above that floor"
+    assert probe["pieces"] == ["pet", "##rich", "##or"]  # "three word pieces, pet, ##rich and ##or"
     assert probe["salty"] > probe["tin"] + 0.05
     fire = probe["fire"]
     assert min(fire[0][1], fire[0][2], fire[1][2]) > 0.4  # "a block of high scores"
@@ -221,22 +300,42 @@ def test_image_text_space_is_reproducible_and_accurate(run_chapter):
     # the page: sentences that name a digit work, the four that need reasoning fail as described
     assert [q for q, ok in probe["verdicts"].items() if ok] == ["nine", "the digit 7", "a hand-drawn 3", "2"]
     assert probe["after_four"] == [4] * 5 and probe["two_plus_two"] == [2] * 5
+    # "MiniLM places each of the first two queries nearest the caption of the digit it mentions"
+    after, plus = probe["to_caption"]["the number after four"], probe["to_caption"]["two plus two"]
+    assert max(range(10), key=after.__getitem__) == 4 and after[4] > after[5]
+    assert max(range(10), key=plus.__getitem__) == 2 and plus[2] > plus[4]
+    # the 3-D view: in 384-D all four naming sentences and most images find their caption; fewer on the view
+    assert probe["named_full"] == 4 and probe["named_on_map"] < probe["named_full"]
+    assert probe["images_on_map"] < probe["accuracy"]
+    assert probe["temperatures"] == [0.05, 0.1]  # glued into the prose from the functions' defaults
     assert 1 not in probe["lonely"] and 8 not in probe["spider"]  # "do not find their digit"
 
     # A third sense: 108 voices, 12 of them held out; 50 sentences, 120 clips, 450 images
     assert probe["voices"] == [96, 12] and [probe["sentences"], probe["clips"], probe["images"]] == [50, 120, 450]
-    # "58 thousand and 345 thousand weights"
+    # "58 thousand and 345 thousand weights" (glued; the architecture fixes them)
     assert [round(n, -3) for n in probe["weights"]] == [58_000, 345_000]
     bound, control, chance = probe["bound"], probe["control"], probe["chance"]
     assert probe["again_sound"] == bound  # same seed, same encoder, same numbers
     assert chance == pytest.approx({"text → sound": 0.1, "sound → image": 0.1}, abs=0.01)
-    # "finds the right spoken word from a sentence almost every time, and the right image nearly as often"
+    # "finds the right spoken word from a sentence ..% of the time, and the right digit image ..% of the time"
     assert bound["text → sound"] >= 0.9 and bound["sound → image"] >= 0.85
-    # "the control ... is right no more often than a random pick"
-    assert all(control[task] <= chance[task] + 0.02 for task in chance)
     assert all(bound[task] >= 5 * chance[task] for task in chance)  # well above chance
+    # five seeds: "the shuffled control scores between .. and .., around chance, while the bound encoder
+    # never falls below ..": measured 2.0-17.5% for the control, >= 94.2% bound
+    shuffled = [run[1][task] for run in probe["runs"] for task in chance]
+    assert probe["runs"][0] == [bound, control]  # seed 0 is the page's run
+    assert min(shuffled) <= chance["text → sound"] <= max(shuffled) <= 2.5 * chance["text → sound"]
+    assert min(run[0][task] for run in probe["runs"] for task in chance) >= 0.9
+    # the caveat: the image side is nearly ten directions, and binding to the captions does as well
+    within = probe["within"]
+    assert min(within) > probe["across"] + 0.5 and probe["in_span"] > 0.85
+    assert all(abs(probe["to_labels"][task] - bound[task]) <= 0.05 for task in chance)  # "about as well as"
+    for query, (images, clips) in probe["tries"].items():  # the live panel's "try this" notes
+        digit = {"someone saying three": 3, "the number after four": 4, "a hand-drawn 8": 8}[query]
+        assert images == [digit] * 5 and clips == [digit] * 5, (query, images, clips)
     assert probe["sevens"] == [7] * 5  # the five clips closest to "the number seven" say seven
-    assert probe["heard_as_caption"] >= 0.9  # "each clip lands in the direction of its digit's ... caption"
+    # "in the full space, ..% of the clips are closer to their own digit's caption ...; on this view, .. %"
+    assert probe["heard_as_caption"] >= 0.9 and probe["clips_on_map"] < probe["heard_as_caption"]
     for said, found in probe["asked"]:  # the sound -> image grid: each clip's images show its digit
         assert found.count(said) >= 4, (said, found)
 
@@ -245,9 +344,30 @@ def test_closing_chapter_recalls_true_findings(run_chapter):
     probe = run_chapter(
         "really",
         """{"after_four": [float(x) for x in after_four], "tokyo": E.nearest(E["paris"] - E["france"] + E["japan"], k=1),
-        "labradoodle": E.nearest("labradoodle", k=2), "kombucha": E.nearest("kombucha", k=1)}""",
+        "labradoodle": E.nearest("labradoodle", k=2), "kombucha": E.nearest("kombucha", k=1),
+        "rogue": rogue, "positive": rogue_positive, "words": len(E),
+        "king_top": int(E["king"].vector.argmax()), "queen_top": int(E["queen"].vector.argmax()),
+        "word_median": word_median, "sentence_median": sentence_median,
+        "drift": drift.tolist(), "tokens": tokens, "together": together, "pooled": pooled_cosine,
+        "order": similarity(["dog bites man"], ["man bites dog", "a man was bitten by a dog"])[0].tolist(),
+        "pieces": similarity(["kombucha", "petrichor"], ["koala", "tea", "pet", "rain"]).tolist()}""",
     )
     four, five = probe["after_four"]
-    assert four > five  # the predict's answer is "four"
+    assert four > five  # the predict's answer is "four": "scores higher with the word it contains"
+    # "dimension ... positive in all ... vocabulary words": the introduction's rogue dimension, king's and queen's largest
+    assert probe["positive"] == probe["words"] and probe["rogue"] == probe["king_top"] == probe["queen_top"]
+    assert probe["word_median"] > 2 * probe["sentence_median"]  # words lean one way, sentences much less
+    # the internal language: every token moves away from its layer-0 vector, and the tokens towards each other
+    drift = probe["drift"]  # one row per token: its cosine with its layer-0 vector after each layer
+    assert all(row[0] > 0.999 and row[-1] < row[1] for row in drift)  # "starts at 1.00 and moves away"
+    pieces = [row for row, t in zip(drift, probe["tokens"]) if t not in ("[CLS]", "[SEP]")]
+    assert max(row[-1] for row in pieces) < 0.6  # "keep a cosine of only ... with where they started"
+    assert probe["together"][1] > probe["together"][0] + 0.2  # "They also move towards each other"
+    assert probe["pooled"] > 0.999  # "the mean of that last layer, scaled to length 1, is the embedding"
+    assert probe["tokens"][1:5] == ["em", "##bed", "##ding", "##s"]  # "embeddings itself arrives as 4 pieces"
+    # the panel's prompts: "the reversal scores higher than the passive"; kombucha and petrichor by their pieces
+    assert probe["order"][0] > probe["order"][1]
+    (koala, tea, _, _), (_, _, pet, rain) = probe["pieces"]
+    assert koala > tea and pet > rain
     assert probe["tokyo"][0][0] == "tokyo"
     assert [w for w, _ in probe["labradoodle"]] == ["dog", "puppy"] and probe["kombucha"][0][0] == "koala"

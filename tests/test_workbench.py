@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -100,22 +101,35 @@ def test_the_chapter_says_what_its_numbers_say(run_chapter):
         "your-texts",
         """{
         "n": len(texts), "k": int(book["labels"].max() + 1), "mixed": mixed, "floor": floor,
+        "labels": book["labels"].tolist(),
         "shares": [Counter(chapter_of[i] for i in np.flatnonzero(book["labels"] == c)).most_common(1)[0][1]
                    / int(np.sum(book["labels"] == c)) for c in range(int(book["labels"].max() + 1))],
-        "topics": [len({chapter_of[j] for j in np.flatnonzero(book["labels"] == book["labels"][i])})
-                   for i, t in enumerate(texts) if t.startswith(("Every map in this book", "A cosine of 0.3 is not"))],
+        "spread": int(spread), "seeds": [__import__("workbench").clusters(book["vectors"], int(book["labels"].max() + 1), seed=s).tolist()
+                                          for s in range(5)],
+        "chapter_of": chapter_of, "word_floor": word_floor, "xr": xr,
+        "related": float(np.median(bands["related"])), "paraphrase": float(np.median(bands["paraphrase"])),
         "above": above_floor, "top": [s for _, _, s in book["pairs"][:2]],
         "top_chapters": [sorted((prose[a].href.split(".")[0], prose[b].href.split(".")[0])) for a, b, _ in book["pairs"][:2]],
         "tickets": [s for _, _, s in ticket_pairs], "charged": charged, "cancel": cancel, "unrelated": unrelated,
         "money": [t for t in tickets.splitlines()][int(np.argmax(embed(tickets.splitlines()) @ embed("money taken from my card")[0]))]}""",
     )
-    assert probe["n"] > 60 and probe["mixed"] >= probe["k"] - 1  # "nearly all draw on several chapters"
-    assert sum(share <= 0.5 for share in probe["shares"]) >= probe["k"] / 2  # "in half of them or more"
-    assert len(probe["topics"]) == 2 and min(probe["topics"]) >= 2  # maps, and scores, from several chapters
+    assert probe["n"] > 60 and probe["spread"] == sum(share <= 0.5 for share in probe["shares"])  # glued
+    # "Clusters follow topics more than chapters": nearly all mix chapters, and in a good share (glued) no
+    # chapter has a majority, for k-means seeds 0-4 (the page shows seed 0)
+    chapter_of = probe["chapter_of"]
+    for seed, labels in enumerate(probe["seeds"]):
+        members = [[i for i, c in enumerate(labels) if c == label] for label in sorted(set(labels))]
+        mixed = sum(len({chapter_of[i] for i in m}) > 1 for m in members)
+        spread = sum(max(Counter(chapter_of[i] for i in m).values()) <= len(m) / 2 for m in members)
+        assert mixed >= len(members) - 1 and spread >= len(members) / 3, (seed, mixed, spread)
+    assert probe["seeds"][0] == probe["labels"]  # the page's clusters are seed 0's
     assert 0.15 < probe["floor"] < 0.3 and 0.25 <= probe["above"] <= 0.5  # the prediction's answer
-    # the first pair: the closing chapter quoting the intro's answer; the second only related
+    assert probe["word_floor"] > probe["floor"]  # "for single words ... the floor is higher"
+    assert probe["related"] < 0.6 < probe["paraphrase"]  # "so we start at 0.6, between the two"
+    assert probe["xr"] > 0.6  # the XR-200/XR-300 passages: "above the threshold of 0.6"
+    # the first pair: the closing chapter quoting the intro's answer; the second scores lower
     assert probe["top"][0] > 0.9 and probe["top_chapters"][0] == ["intro", "really"]
-    assert probe["top"][0] - probe["top"][1] > 0.05 and 0.8 <= probe["top"][1] < 0.9  # "related texts can score 0.8"
+    assert probe["top"][0] > probe["top"][1] >= 0.6
     assert probe["cancel"] < probe["unrelated"] < probe["charged"] < 0.7  # "no threshold splits them"
     assert probe["money"] == "My card was billed two times for one purchase"  # "the double charge comes first"
     assert all(abs(s - 0.7) > 0.02 for s in probe["tickets"])  # no pair sits on the panel's threshold
