@@ -369,6 +369,9 @@ def test_closing_chapter_recalls_true_findings(run_chapter):
         "king_top": int(E["king"].vector.argmax()), "queen_top": int(E["queen"].vector.argmax()),
         "word_median": word_median, "sentence_median": sentence_median,
         "drift": drift.tolist(), "tokens": tokens, "together": together, "pooled": pooled_cosine,
+        "across": across, "steps": steps.tolist(), "happiness": [w for w, _ in E.nearest("happiness", k=10)],
+        "rogue_offsets": (lambda o: [float(o.min()), float(np.median(o))])(
+            np.outer(E.matrix[:, rogue], E.matrix[:, rogue])[np.triu_indices(len(E), k=1)]),
         "order": similarity(["dog bites man"], ["man bites dog", "a man was bitten by a dog"])[0].tolist(),
         "pieces": similarity(["kombucha", "petrichor"], ["koala", "tea", "pet", "rain"]).tolist()}""",
     )
@@ -376,13 +379,21 @@ def test_closing_chapter_recalls_true_findings(run_chapter):
     assert four > five  # the predict's answer is "four": "scores higher with the word it contains"
     # "dimension ... positive in all ... vocabulary words": the introduction's rogue dimension, king's and queen's largest
     assert probe["positive"] == probe["words"] and probe["rogue"] == probe["king_top"] == probe["queen_top"]
+    lowest, median = probe["rogue_offsets"]  # "it adds a little to the score of every pair of them"
+    assert lowest > 0 and median < probe["word_median"] / 2
     assert probe["word_median"] > 2 * probe["sentence_median"]  # words lean one way, sentences much less
+    assert "sadness" in probe["happiness"]  # "happiness and sadness sit close" (among its ten nearest)
     # the internal language: every token moves away from its layer-0 vector, and the tokens towards each other
     drift = probe["drift"]  # one row per token: its cosine with its layer-0 vector after each layer
-    assert all(row[0] > 0.999 and row[-1] < row[1] for row in drift)  # "starts at 1.00 and moves away"
+    assert all(row[0] > 0.999 and row[-1] < row[0] for row in drift)  # "starts at 1.00 and ends lower"
+    steps = [step for row in probe["steps"] for step in row]  # "in .. of the .. steps ... moves further"
+    away = sum(step < 0 for step in steps)
+    assert len(steps) / 2 < away < len(steps) and max(steps) < 0.1  # "in the others it turns back a little"
     pieces = [row for row, t in zip(drift, probe["tokens"]) if t not in ("[CLS]", "[SEP]")]
     assert max(row[-1] for row in pieces) < 0.6  # "keep a cosine of only ... with where they started"
     assert probe["together"][1] > probe["together"][0] + 0.2  # "They also move towards each other"
+    # the control: "with the tokens of two unrelated sentences, their average cosine stays near zero"
+    assert all(abs(c) < 0.1 for c in probe["across"]) and probe["together"][1] > max(probe["across"]) + 0.2
     assert probe["pooled"] > 0.999  # "the mean of that last layer, scaled to length 1, is the embedding"
     assert probe["tokens"][1:5] == ["em", "##bed", "##ding", "##s"]  # "embeddings itself arrives as 4 pieces"
     # the panel's prompts: "the reversal scores higher than the passive"; kombucha and petrichor by their pieces
