@@ -278,6 +278,10 @@ def test_image_text_space_is_reproducible_and_accurate(run_chapter):
         "sentences": len(sentences), "clips": len(heldout_clips), "images": len(test_idx),
         "rain": nearest("the smell of rain", descriptions, k=4), "to_rain": to_rain, "floors": floors,
         "pieces": __import__("helpers").load_model().tokenizer.tokenize("petrichor"),
+        "vocabulary": len(__import__("helpers").load_model().tokenizer.vocab),
+        "petrichor_in_vocabulary": "petrichor" in __import__("helpers").load_model().tokenizer.vocab,
+        "senses_apart": [float(np.median(senses_apart)), float(np.percentile(senses_apart, 95))],
+        "sentence_median": float(np.median(__import__("scores").random_sentence_scores())),
         "named_full": sum(int(np.argmax(caption_vectors.numpy() @ embed(q)[0]) == intended[q]) for q in named),
         "named_on_map": int(np.sum(nearest_on_map(caption_vectors.numpy(), embed(named)) == wanted)),
         "images_on_map": float(np.mean(nearest_on_map(caption_vectors.numpy(), test_vectors) == labels[test_idx])),
@@ -307,7 +311,12 @@ def test_image_text_space_is_reproducible_and_accurate(run_chapter):
     floors = probe["floors"]  # words, sentences, a description against a word
     assert all(petrichor < floor for floor in floors.values())  # "under all three floors"
     assert 0 < siren - floors["two sentences"] < 0.05  # "only just above that floor"
+    # "two of them from different senses score higher: a median of .., with 5% above ..": the siren is under it
+    median_apart, floor_apart = probe["senses_apart"]
+    assert median_apart > probe["sentence_median"] and siren < floor_apart
     assert probe["pieces"] == ["pet", "##rich", "##or"]  # "three word pieces, pet, ##rich and ##or"
+    assert not probe["petrichor_in_vocabulary"]  # "Petrichor is not among them"
+    assert probe["vocabulary"] == 30_522  # the model's fixed vocabulary (glued on the page; the glossary's number)
     assert probe["salty"] > probe["tin"] + 0.05
     fire = probe["fire"]
     assert min(fire[0][1], fire[0][2], fire[1][2]) > 0.4  # "a block of high scores"
@@ -324,7 +333,8 @@ def test_image_text_space_is_reproducible_and_accurate(run_chapter):
     after, plus = probe["to_caption"]["the number after four"], probe["to_caption"]["two plus two"]
     assert max(range(10), key=after.__getitem__) == 4 and after[4] > after[5]
     assert max(range(10), key=plus.__getitem__) == 2 and plus[2] > plus[4]
-    # the 3-D view: in 384-D all four naming sentences and most images find their caption; fewer on the view
+    # the 3-D view: in 384-D "all four new sentences that name a digit" and most images find their caption;
+    # fewer on the view
     assert probe["named_full"] == 4 and probe["named_on_map"] < probe["named_full"]
     assert probe["images_on_map"] < probe["accuracy"]
     assert probe["temperatures"] == [0.05, 0.1]  # glued into the prose from the functions' defaults

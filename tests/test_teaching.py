@@ -191,7 +191,10 @@ def test_glossary_numbers_agree_with_the_model_and_the_code():
     assert f"vocabulary of {config['vocab_size']:,}" in entries["token"]
     assert f"runs {config['num_attention_heads']} such attention heads" in entries["attention"]
     assert f"the {words[config['num_hidden_layers']]} {{term}}`Transformer` blocks" in entries["layer"]
-    assert f"two of the model's {seq} places, so a text keeps at most {seq - 2}" in entries["[SEP]"]
+    positions = config["max_position_embeddings"]
+    sep = " ".join(entries["[SEP]"].split())
+    assert f"two of the {seq} places sentence-transformers gives a text (the network itself has {positions})" in sep
+    assert f"so a text keeps at most {seq - 2} of its own tokens" in sep
     assert f"{FLOOR_PERCENTILE} % of random pairs" in entries["noise floor"]
     # the temperature differs between the book's encoders: the glossary names none of their values
     assert not re.search(r"\b0\.(05|1)\b", entries["temperature"])
