@@ -284,15 +284,17 @@ Analogy = tuple[str, str, str, str]  # x − minus + plus, and the word we expec
 
 def analogy_row(vocab: Embeddings, x: str, minus: str, plus: str, expected: str) -> dict:
     """One analogy, honestly: the answer with the inputs excluded and allowed, the first word's own nearest
-    neighbour (the baseline), and the expected word's rank (None when it is not a candidate)."""
+    neighbour (the baseline, under the same exclusion of the three inputs as the answer: Linzen's ONLY-B),
+    and the expected word's rank (None when it is not a candidate)."""
     query = vocab[x] - vocab[minus] + vocab[plus]
     ranked = [w for w, _ in vocab.nearest(query, k=len(vocab))]
+    first_alone = Term(vocab[x].vector, x, query.words)  # x's vector, but all three inputs left out
     return {
         "analogy": f"{x} − {minus} + {plus}",
         "expected": expected,
         "answer": ranked[0],
         "allowed": vocab.nearest(query, k=1, exclude_inputs=False)[0][0],
-        "baseline": vocab.nearest(x, k=1)[0][0],
+        "baseline": vocab.nearest(first_alone, k=1)[0][0],
         "rank": ranked.index(expected) + 1 if expected in ranked else None,
     }
 
