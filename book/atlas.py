@@ -378,3 +378,16 @@ def _top_k(queries: np.ndarray, items: np.ndarray, k: int, skip: np.ndarray | No
         sims[np.arange(len(queries)), skip] = -np.inf
     order = np.lexsort((np.broadcast_to(np.arange(items.shape[0]), sims.shape), -sims))[:, :k]
     return order, np.take_along_axis(sims, order, axis=1)
+
+
+def laid_out(a: Atlas, coords: np.ndarray) -> Atlas:
+    """The same atlas with its words at other 2-D positions (another method's map, e.g. PCA's), in memory.
+
+    The paragraphs are placed again among the words, as ``load`` places them; everything else is unchanged.
+    """
+    from dataclasses import replace
+
+    n = a.words
+    word_xy = _grid(np.asarray(coords, np.float64)[:n])
+    xy = np.vstack([word_xy, _place_paragraphs(word_xy, a.vectors[n:], a.vectors[:n])]).astype(np.int32)
+    return replace(a, xy=xy)

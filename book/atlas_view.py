@@ -22,6 +22,7 @@ from helpers import COLORS
 from panels import Panel, Try, publish, text_input
 
 PARAGRAPH_COLOR = "#E45756"
+REGION_COLORS = [c for c in COLORS if c != PARAGRAPH_COLOR]  # nine: no region's dots look like paragraphs
 WIDTH = 660  # px: the plot's width in the book's text column on a desktop
 KEPT_COLOR, LOST_COLOR, FOCUS_COLOR = "#54A24B", "#F58518", "#B279A2"  # readable on light and dark
 
@@ -64,7 +65,7 @@ def region_centres(a: Atlas, sample: int = 600) -> np.ndarray:
     return np.array(centres)
 
 
-def region_colours(centres: np.ndarray, palette: int = len(COLORS)) -> np.ndarray:
+def region_colours(centres: np.ndarray, palette: int = len(REGION_COLORS)) -> np.ndarray:
     """A palette colour per region, chosen so that regions whose names sit close differ in colour."""
     d2 = ((centres[:, None, :] - centres[None, :, :]) ** 2).sum(-1)
     colour = np.full(len(centres), -1)
@@ -79,7 +80,8 @@ def map_figure(a: Atlas, title: str | None = None, lens: dict | None = None) -> 
     n = a.words
     centres = region_centres(a)
     colour = region_colours(centres)[a.regions].astype(np.uint8)
-    steps = [x for i, c in enumerate(COLORS) for x in ([i / len(COLORS), c], [(i + 1) / len(COLORS), c])]
+    m = len(REGION_COLORS)
+    steps = [x for i, c in enumerate(REGION_COLORS) for x in ([i / m, c], [(i + 1) / m, c])]
     paragraphs = a.paragraphs
     traces: list[Any] = [
         go.Scattergl(
@@ -89,7 +91,7 @@ def map_figure(a: Atlas, title: str | None = None, lens: dict | None = None) -> 
             text=a.texts[:n],
             name="words",
             hovertemplate="%{text}<extra></extra>",
-            marker=dict(color=colour, colorscale=steps, cmin=-0.5, cmax=len(COLORS) - 0.5, size=4, opacity=0.5),
+            marker=dict(color=colour, colorscale=steps, cmin=-0.5, cmax=m - 0.5, size=4, opacity=0.5),
             showlegend=False,
         ),
         go.Scattergl(

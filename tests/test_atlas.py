@@ -93,6 +93,7 @@ def test_the_filter_removes_everything_the_package_lists_and_their_plurals(words
     assert blocklist() and all(re.fullmatch("[0-9a-f]{64}", h) for h in blocklist())
     assert not [w for w in words if digest(w) in blocklist()]
     assert not is_offensive("violin") and not is_offensive("spices")  # a plural rule, not a substring match
+    assert all(is_offensive(w) for w in ("vodka", "sniper", "ugly"))  # "it also removes ordinary words such as"
 
 
 def test_a_glued_number_reads_as_an_ellipsis_in_the_books_paragraphs():
@@ -178,7 +179,10 @@ def test_the_chapter_says_what_it_computes(run_chapter):
         "mercury": atlas.kept(atlas.index("mercury")), "mercury_glued": int(kept[mercury]),
         "least": atlas.texts[atlas.words - 10 : atlas.words],
         "mercury_near": [atlas.texts[j] for j in atlas.true[atlas.index("mercury")]],
-        "bank_near": [atlas.texts[j] for j in atlas.true[atlas.index("bank")][:4]]}""",
+        "bank_near": [atlas.texts[j] for j in atlas.true[atlas.index("bank")][:4]],
+        "pca": float(flat.mean()), "sixty_words": len(sixty_words),
+        "mercury_tight": float(tightness[mercury]), "loose_to": float(np.quantile(tightness, 0.2)),
+        "first_paragraph": paragraphs[0][0].href}""",
     )
     assert probe["words"] == 20_000 and probe["paragraphs"] > 100 and probe["chapters"] >= 6
     assert probe["settings"]["neighbours"] == 15 and probe["settings"]["regions"] == 60
@@ -186,6 +190,11 @@ def test_the_chapter_says_what_it_computes(run_chapter):
     assert 0 < probe["none"] < 0.5  # "... of the words lose all of them" (glued); a minority
     assert 2.5 <= probe["tight"] / probe["loose"] <= 3.5  # "about three times the ... of words ..."
     assert probe["sixty"] * 10 > 2 * probe["mean"]  # "Twenty thousand words is another matter"
+    chance = 10 * 10 / (probe["sixty_words"] - 1)  # "a layout at random would keep ...: ten places among 59"
+    assert probe["sixty_words"] == 60 and probe["sixty"] * 10 > 3 * chance
+    assert probe["pca"] < 0.5 and probe["pca"] < probe["mean"] / 5  # "a 2-D PCA ... keeps almost none"
+    assert probe["mercury_tight"] <= probe["loose_to"]  # "a loose family": among the loosest fifth
+    assert probe["first_paragraph"].startswith("atlas.html#")  # "for this question, one of them comes first"
     names = " ".join(probe["regions"])
     assert all(w in names for w in ("music", "food"))  # "Some names are sharp (music, food)"
     assert len(probe["hits"]) == 3 and all("map" in t.lower() and "lying" not in t.lower() for t in probe["hits"])
@@ -208,6 +217,7 @@ def five_maps(the_atlas):
     A map can fall differently on another machine; a claim that holds for five seeds is not one seed's accident.
     """
     import atlas
+    from atlas_view import region_centres
 
     out = {}
     for seed in range(5):
@@ -223,11 +233,14 @@ def five_maps(the_atlas):
             / float(kept[tightness <= np.quantile(tightness, 0.2)].mean()),
             "mercury_kept": [a.texts[j] for j in a.true[mercury] if j in on_map],
             "names": " ".join(a.region_names),
+            "centres": region_centres(a),
         }
     return out
 
 
 def test_the_map_claims_hold_for_seeds_0_to_4(five_maps):
+    from atlas_view import region_colours
+
     for seed, m in five_maps.items():
         assert 1.5 <= m["mean"] < 3.0, (seed, m["mean"])  # "fewer than three"; the prediction's "2 or 3"
         assert 0 < m["none"] < 0.5, (seed, m["none"])
@@ -235,6 +248,17 @@ def test_the_map_claims_hold_for_seeds_0_to_4(five_maps):
         assert not set(METALS) & set(m["mercury_kept"]), (seed, m["mercury_kept"])  # "none of the metal words"
         assert len(m["mercury_kept"]) < 5, (seed, m["mercury_kept"])  # two meanings: the map keeps few
         assert "music" in m["names"] and "food" in m["names"], seed  # "Some names are sharp (music, food)"
+        centres = m["centres"]  # "nine colours, reused, so that neighbouring regions differ"
+        colour = region_colours(centres)
+        d2 = ((centres[:, None] - centres[None]) ** 2).sum(-1)
+        np.fill_diagonal(d2, np.inf)
+        assert (colour != colour[d2.argmin(axis=1)]).all(), seed
+
+
+def test_regions_never_take_the_paragraphs_red():
+    from atlas_view import PARAGRAPH_COLOR, REGION_COLORS
+
+    assert len(REGION_COLORS) == 9 and PARAGRAPH_COLOR not in REGION_COLORS  # "nine colours"; "red diamonds"
 
 
 def test_sixty_words_keep_more_for_seeds_0_to_4(helpers, five_maps):

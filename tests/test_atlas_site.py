@@ -92,6 +92,9 @@ def test_a_search_draws_the_lens_and_lists_words_and_paragraphs(loaded, the_atla
     status = status_after(loaded, lambda: loaded.locator("[data-live=atlas] [data-try]").first.click())
     mercury = the_atlas.kept(the_atlas.index("mercury"))  # the count the page glues, whatever the build's map
     assert "mercury" in status and f"{mercury} of its 10" in status, status
+    status_after(loaded, lambda: loaded.locator("[data-live=atlas] [data-try]").nth(2).click())  # the question
+    first = loaded.locator("[data-live=atlas] .atlas-book li a").first.get_attribute("href")
+    assert first.startswith("atlas.html#"), first  # "this page's own first": the list keeps them
     assert loaded.errors == []
 
 
