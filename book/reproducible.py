@@ -9,7 +9,8 @@ exactly ``ROWS`` texts of its own token length (no padding), so a text's vector 
 the machine alone. (Measured on this book's machine: identical bits whatever the batch's other texts.)
 
 ``one_thread`` does the same for the computations whose sums are split across threads (scikit-learn's
-k-means and t-SNE, small torch training loops): it runs them on one thread, whatever the caller's setting.
+t-SNE in ``projections`` and k-means in ``workbench``): it runs them on one thread, whatever the caller's
+setting.
 """
 
 from __future__ import annotations
