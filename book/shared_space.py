@@ -12,6 +12,7 @@ from projections import pca_map
 
 DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 GREY = "#888888"
+INK = dict(color="#111111", line=dict(color="#ffffff", width=1))  # black, white rim: no digit's colour; both themes
 
 
 def with_article(name: str) -> str:
@@ -64,7 +65,7 @@ def plot_shared_space(
                 mode="markers",
                 text=list(texts),
                 name="sentences",
-                marker=dict(size=5, symbol="cross", color=GREY),
+                marker=dict(size=7, symbol="cross", **INK),
                 hovertemplate="%{text}<extra>new sentence</extra>",
             )
         )
