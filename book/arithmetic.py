@@ -283,17 +283,20 @@ Analogy = tuple[str, str, str, str]  # x − minus + plus, and the word we expec
 
 
 def analogy_row(vocab: Embeddings, x: str, minus: str, plus: str, expected: str) -> dict:
-    """One analogy, honestly: the answer with the inputs excluded and allowed, the first word's own nearest
-    neighbour (the baseline, under the same exclusion of the three inputs as the answer: Linzen's ONLY-B),
-    and the expected word's rank (None when it is not a candidate)."""
+    """One analogy, honestly: the answer with the inputs excluded and allowed (then all three inputs compete,
+    listed or not), the first word's own nearest neighbour (the baseline, under the same exclusion of the three
+    inputs as the answer: Linzen's ONLY-B), and the expected word's rank (None when it is not a candidate)."""
     query = vocab[x] - vocab[minus] + vocab[plus]
     ranked = [w for w, _ in vocab.nearest(query, k=len(vocab))]
     first_alone = Term(vocab[x].vector, x, query.words)  # x's vector, but all three inputs left out
+    # inputs allowed: the three inputs compete too, whether or not the list holds them
+    contenders = [vocab.nearest(query, k=1, exclude_inputs=False)[0][0], x, minus, plus]
+    scores = similarity(vocab.vector(query), np.vstack([vocab.vector(w) for w in contenders]))[0]
     return {
         "analogy": f"{x} − {minus} + {plus}",
         "expected": expected,
         "answer": ranked[0],
-        "allowed": vocab.nearest(query, k=1, exclude_inputs=False)[0][0],
+        "allowed": contenders[int(np.argmax(scores))],
         "baseline": vocab.nearest(first_alone, k=1)[0][0],
         "rank": ranked.index(expected) + 1 if expected in ranked else None,
     }

@@ -109,6 +109,8 @@ def with_tries(live: Any, tries: Sequence[tuple[str, Mapping[str, Any], str]]) -
 
     rows = []
     for label, values, hint in tries:
+        if not set(values) <= set(live.controls):  # a try this widget cannot do (the site's panel has more controls)
+            continue
         button = widgets.Button(description=label, tooltip=hint, layout=widgets.Layout(width="auto"))
         button.on_click(setter(values))
         rows.append(widgets.HBox([button, widgets.Label(hint)]))

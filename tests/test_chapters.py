@@ -206,7 +206,7 @@ def test_deep_learning_toy_training_overfits_its_pairs(deep):
     assert held[10] < guess < min(held[0], training[0])  # both start above even bets; held out falls below
     assert (held[0] - held[10]) / 10 > 5 * (held[10] - held[-1]) / 50  # "after that only creeps down"
     assert held[-1] < held[10] - 0.05  # "it only creeps down, from ... to ..."
-    assert max(b - a for a, b in zip(held[10:], held[11:])) < 0.001  # "never turns upward" (no rise beyond a blip)
+    assert max(b - a for a, b in zip(held[10:], held[11:])) < 0.001  # "never rising by as much as a thousandth"
     assert deep["frames"] == 16
     gaps = deep["gaps"]  # partners' distance on the 2-D frames, training and held out
     assert gaps[1][0] < gaps[0][0] / 2  # "within a few epochs the blue lines collapse"
@@ -388,7 +388,7 @@ def test_closing_chapter_recalls_true_findings(run_chapter):
         "really",
         """{"after_four": [float(x) for x in after_four], "tokyo": E.nearest(E["paris"] - E["france"] + E["japan"], k=1),
         "labradoodle": E.nearest("labradoodle", k=2), "kombucha": E.nearest("kombucha", k=1),
-        "rogue": rogue, "positive": rogue_positive, "words": len(E),
+        "japan": alone, "moved": moved, "rogue": rogue, "positive": rogue_positive, "words": len(E),
         "king_top": int(E["king"].vector.argmax()), "queen_top": int(E["queen"].vector.argmax()),
         "word_median": word_median, "sentence_median": sentence_median,
         "drift": drift.tolist(), "tokens": tokens, "together": together, "pooled": pooled_cosine,
@@ -400,6 +400,9 @@ def test_closing_chapter_recalls_true_findings(run_chapter):
     )
     four, five = probe["after_four"]
     assert four > five  # the predict's answer is "four": "scores higher with the word it contains"
+    (near, near_score), (_, second_score) = probe["japan"]  # "tokyo was already japan's nearest word, but only .."
+    (moved, moved_score), (_, moved_second) = probe["moved"]  # ".. after the arithmetic it leads .. by .."
+    assert near == moved == "tokyo" and moved_score - moved_second > 3 * (near_score - second_score)
     # "dimension ... positive in all ... vocabulary words": the introduction's rogue dimension, king's and queen's largest
     assert probe["positive"] == probe["words"] and probe["rogue"] == probe["king_top"] == probe["queen_top"]
     lowest, median = probe["rogue_offsets"]  # "it adds a little to the score of every pair of them"

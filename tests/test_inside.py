@@ -105,6 +105,7 @@ def test_the_chapter_says_what_its_numbers_say(run_chapter):
         """{
         "pooled": pooled_cosine, "different": different_sense, "same": same_sense,
         "own": [own_sentence_share(0), own_sentence_share(LAYERS)], "bats_paired": bats_paired, "crossing": crossing,
+        "twinned": twinned.tolist(), "tokens0": tokens0, "first_scores": first_scores.tolist(),
         "limit": limit, "pieces": len(pieces), "read": read, "last_read": pieces[read - 1],
         "cut": same, "short": short, "order": float(order_score), "passive": float(passive_score),
         "bit": float(similarity(["a dog bit a man"], ["a man bit a dog"])[0, 0]),
@@ -129,6 +130,10 @@ def test_the_chapter_says_what_its_numbers_say(run_chapter):
     assert max(drops) == drops[-1]  # "the big step is the last layer"
     assert different[-1] < different[0] - 0.1 and min(same_sense) > different[-1] + 0.05  # apart, "modestly"
     assert probe["own"][0] < 0.2 and probe["own"][1] > 0.5  # "only ... by the last layer ... do"
+    scores0, twinned, tokens0 = np.array(probe["first_scores"]), np.array(probe["twinned"]), probe["tokens0"]
+    for i in np.flatnonzero(twinned):  # "a token sits by its copies, if it has any"
+        assert tokens0[int(scores0[i].argmax())] == tokens0[i] or tokens0[i] == "the", tokens0[i]
+    assert scores0[~twinned].max() < 0.5  # "the other ... have no close neighbour at all"
     assert probe["bats_paired"]  # "each is still the other's nearest token"
     assert sorted(probe["crossing"]) == ["[CLS]", "[CLS]", "bat", "bat"]  # "the exceptions are the two bats and"
     assert probe["read"] == probe["limit"] - 2 < probe["pieces"]  # 256 tokens with [CLS] and [SEP]: 254 pieces
