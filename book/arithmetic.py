@@ -9,20 +9,21 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from checks import check_k
 from figures import neighbour_bars, stepped_figure
 from helpers import (
     COLORS,
     Texts,
     as_matrix,
     axes_layout,
-    check_k,
     check_texts,
     embed,
     groups_of,
-    r,
+    rounded,
     scatter_traces,
     similarity,
 )
+from neighbours import top_k_except
 from projections import pca_map
 
 MAX_WEIGHT = 1e6
@@ -123,8 +124,8 @@ class Embeddings:
         skip = set()
         if exclude_inputs:
             skip = set(query.words) if isinstance(query, Term) else ({query} if isinstance(query, str) else set())
-        order = [i for i in np.argsort(-scores, kind="stable") if self.vocabulary[i] not in skip]
-        return [(self.vocabulary[i], round(float(scores[i]), 3)) for i in order[:k]]
+        best = top_k_except(scores, k, [w in skip for w in self.vocabulary])
+        return [(self.vocabulary[i], round(float(scores[i]), 3)) for i in best]
 
 
 def word_axis(start: str, end: str, model: Any = None) -> np.ndarray:
@@ -213,8 +214,8 @@ def plot_arithmetic(
         near += [w for w, _ in vocab.nearest(word, k=3) if w not in near]
     near_vectors = embed(near)
     to_map = pca_map(near_vectors, dims=2)
-    words_xy = r(to_map(near_vectors))
-    path_xy = r(to_map(np.stack(vectors)))
+    words_xy = rounded(to_map(near_vectors))
+    path_xy = rounded(to_map(np.stack(vectors)))
     static = [
         go.Scatter(
             x=words_xy[:, 0],

@@ -29,7 +29,10 @@ import numpy as np
 
 import cache
 from booktext import Paragraph, paragraphs
-from helpers import DEFAULT_MODEL, MODEL_PACKAGE, check_k, check_texts, embed, load_model
+from checks import check_k
+from helpers import DEFAULT_MODEL, MODEL_PACKAGE, check_texts, embed, load_model
+from neighbours import central_items, kept_counts, map_neighbours, squared_distances, top_k
+from projections import pca, umap_on_neighbours
 from wordlist import atlas_words, recipe
 
 FORMAT = 1  # bump when what the folder holds, or how it is made, changes
@@ -61,19 +64,23 @@ def folder(words: list[str] | None = None) -> Path:
     return cache.CACHE_DIR / "atlas" / key(words) / f"map-{settings}"
 
 
-def _exact_neighbours(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's k nearest other rows by cosine (unit rows), best first, ties by index: (indices, scores)."""
-    n = len(vectors)
-    idx = np.empty((n, k), dtype=np.int32)
-    scores = np.empty((n, k), dtype=np.float32)
-    for start in range(0, n, 2048):
-        sims = vectors[start : start + 2048] @ vectors.T
-        rows = np.arange(len(sims))
-        sims[rows, rows + start] = -np.inf  # never its own neighbour
-        part = np.argpartition(-sims, k, axis=1)[:, : k + 1]
-        order = np.lexsort((part, -np.take_along_axis(sims, part, axis=1)))[:, :k]
-        idx[start : start + len(sims)] = np.take_along_axis(part, order, axis=1)
-        scores[start : start + len(sims)] = np.take_along_axis(sims, idx[start : start + len(sims)], axis=1)
+def nearest_by_cosine(
+    queries: np.ndarray, items: np.ndarray, k: int, skip: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each query's k nearest items by cosine (unit rows), best first, ties by index: (indices, scores).
+
+    ``skip[i]``, an item's index, is never query i's (itself, when the queries are the items). The scores are
+    computed for 2,048 queries at a time, so 20,000 words against each other fit in memory.
+    """
+    idx = np.empty((len(queries), k), dtype=np.int64)
+    scores = np.empty((len(queries), k), dtype=np.float32)
+    for start in range(0, len(queries), 2048):
+        sims = queries[start : start + 2048] @ items.T
+        if skip is not None:
+            sims[np.arange(len(sims)), skip[start : start + len(sims)]] = -np.inf
+        top = top_k(sims, k)
+        idx[start : start + len(sims)] = top
+        scores[start : start + len(sims)] = np.take_along_axis(sims, top, axis=1)
     return idx, scores
 
 
@@ -102,30 +109,20 @@ def _layout(vectors: np.ndarray, idx: np.ndarray, scores: np.ndarray, seed: int 
     """UMAP to 2-D on the exact cosine neighbours, started from PCA (seeded: the same map every time).
 
     ``seed`` defaults to the book's (``SETTINGS["seed"]``); ``reseeded`` passes others."""
-    import warnings
-
-    from projections import _prepare_umap, pca
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # notes about n_jobs and random_state
-        import umap
-
-        _prepare_umap()
-        start = pca(vectors, 2)
-        n = len(vectors)
-        self_first = (np.hstack([np.arange(n)[:, None], idx]), np.hstack([np.zeros((n, 1)), 1 - scores]))
-        reducer = umap.UMAP(
-            n_components=2,
-            n_neighbors=SETTINGS["neighbours"],
-            min_dist=SETTINGS["min_dist"],
-            n_epochs=SETTINGS["epochs"],
-            metric="cosine",
-            init=10 * start / np.abs(start).max(),
-            random_state=SETTINGS["seed"] if seed is None else seed,
-            n_jobs=1,
-            precomputed_knn=(self_first[0].astype(np.int32), np.clip(self_first[1], 0, None).astype(np.float32), None),
-        )
-        return reducer.fit_transform(vectors).astype(np.float32)
+    start = pca(vectors, 2)
+    n = len(vectors)
+    self_first = (np.hstack([np.arange(n)[:, None], idx]), np.hstack([np.zeros((n, 1)), 1 - scores]))
+    neighbours = (self_first[0].astype(np.int32), np.clip(self_first[1], 0, None).astype(np.float32))
+    coords = umap_on_neighbours(
+        vectors,
+        neighbours,
+        dims=2,
+        seed=SETTINGS["seed"] if seed is None else seed,
+        min_dist=SETTINGS["min_dist"],
+        init=10 * start / np.abs(start).max(),
+        epochs=SETTINGS["epochs"],
+    )
+    return coords.astype(np.float32)
 
 
 def _regions(vectors: np.ndarray, seed: int | None = None) -> np.ndarray:
@@ -166,12 +163,13 @@ def make(words: list[str] | None = None, log: Callable[[str], None] | None = Non
     vectors = np.load(target.parent / "vectors.npy")
     if log:
         log(f"Laying out the atlas's {len(words):,} words (UMAP, once per setting)…")
-    idx, scores = timed("neighbours", lambda: _exact_neighbours(vectors, SETTINGS["neighbours"] - 1))
+    itself = np.arange(len(vectors))  # a word is never its own neighbour
+    idx, scores = timed("neighbours", lambda: nearest_by_cosine(vectors, vectors, SETTINGS["neighbours"] - 1, itself))
     coords = timed("umap", lambda: _layout(vectors, idx, scores))
     regions = timed("regions", lambda: _regions(vectors))
     times = {**json.loads((target.parent / "seconds.json").read_text()), **times}
     meta = json.dumps({"settings": SETTINGS, "seconds": times, "words": len(words)})
-    files = {"coords.npy": coords, "neighbours.npy": idx, "scores.npy": scores, "regions.npy": regions}
+    files = {"coords.npy": coords, "neighbours.npy": idx.astype(np.int32), "scores.npy": scores, "regions.npy": regions}
     _write_folder(target, {**files, "meta.json": meta})
     return target
 
@@ -239,43 +237,36 @@ class Atlas:
 
     def search(self, query: str | np.ndarray, k: int = K) -> list[tuple[str, float, str]]:
         """The k items nearest to a text (or a vector) by exact cosine in 384-D: (text, score, kind)."""
-        top, scores = self._top(query, check_k(k))
+        top, scores = self.nearest(query, check_k(k))
         return [(self.texts[i], round(float(s), 4), self.kinds[i]) for i, s in zip(top, scores)]
 
-    def _top(self, query: str | np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def nearest(self, query: str | np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k items nearest to a text (or a vector) by cosine, best first, ties by index: (indices, scores)."""
         vector = embed(check_texts(query, "query"))[0] if isinstance(query, str) else np.asarray(query, np.float32)
         sims = self.vectors @ vector
-        top = np.lexsort((np.arange(len(sims)), -sims))[:k]
+        top = top_k(sims, k)
         return top, sims[top]
 
     def place(self, query: str | np.ndarray) -> np.ndarray:
         """A map position for any text: the score-weighted mean of its K nearest items' positions."""
-        top, scores = self._top(query, K)
+        top, scores = self.nearest(query, K)
         return weighted_position(self.xy[top], scores)
 
     def map_neighbours(self, where: int | np.ndarray, k: int = K) -> np.ndarray:
         """The k items nearest on the map to an item (itself left out) or to a position; ties by index."""
-        point = self.xy[where] if isinstance(where, (int, np.integer)) else np.asarray(where, np.float64)
-        d2 = ((self.xy - point) ** 2).sum(axis=1).astype(np.float64)
         if isinstance(where, (int, np.integer)):
-            d2[where] = np.inf
-        return np.lexsort((np.arange(len(d2)), d2))[:k]
+            return map_neighbours(self.xy, k, rows=[where])[0]
+        point = np.asarray(where, np.float64).reshape(1, 2)
+        return top_k(-squared_distances(point, self.xy.astype(np.float64))[0], k)
 
     def kept(self, i: int, k: int = K) -> int:
         """How many of item i's k true neighbours are also among its k nearest on the map."""
-        return len(set(self.true[i, :k].tolist()) & set(self.map_neighbours(i, k).tolist()))
+        return int(kept_counts(self.true[i : i + 1, :k], self.map_neighbours(i, k)[None])[0])
 
     def retention(self, k: int = K) -> np.ndarray:
         """For every word, how many of its k true neighbours are among its k nearest on the map."""
-        from scipy.spatial import cKDTree
-
-        n = self.words
-        d, idx = cKDTree(self.xy).query(self.xy[:n], k=k + 6)
-        kept = np.empty(n, dtype=np.int16)
-        for i in range(n):
-            near = [j for _, j in sorted(zip(d[i], idx[i])) if j != i][:k]
-            kept[i] = len(set(near) & set(self.true[i, :k].tolist()))
-        return kept
+        on_map = map_neighbours(self.xy, k, rows=np.arange(self.words))
+        return kept_counts(self.true[: self.words, :k], on_map).astype(np.int16)
 
 
 def weighted_position(xy: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -293,14 +284,8 @@ def _grid(coords: np.ndarray) -> np.ndarray:
 
 
 def _region_names(words: list[str], vectors: np.ndarray, regions: np.ndarray) -> list[str]:
-    """Each region named by the two words nearest its centre (the mean of its words' vectors)."""
-    names = []
-    for r in range(int(regions.max()) + 1):
-        members = np.flatnonzero(regions == r)
-        centre = vectors[members].mean(axis=0)
-        best = members[np.argsort(-(vectors[members] @ centre), kind="stable")[:2]]
-        names.append(" · ".join(words[i] for i in best))
-    return names
+    """Each region named by the two words nearest its centre (its words' mean direction)."""
+    return [" · ".join(words[i] for i in best) for best in central_items(vectors, regions, per=2)]
 
 
 @memoize
@@ -325,11 +310,11 @@ def load(log: Callable[[str], None] | None = print) -> Atlas:
     # true neighbours among all items: words' cached word neighbours merged with every paragraph
     cand = np.hstack([word_true[:, :K], np.tile(np.arange(n, n + len(found)), (n, 1))])
     cand_scores = np.hstack([word_scores[:, :K], vectors @ para_vectors.T])
-    order = np.lexsort((cand, -cand_scores))[:, :K]
+    order = top_k(cand_scores, K, ids=cand)
     true = [np.take_along_axis(cand, order, axis=1)]
     true_scores = [np.take_along_axis(cand_scores, order, axis=1)]
     if len(found):
-        p_idx, p_scores = _top_k(para_vectors, all_vectors, K, skip=np.arange(n, n + len(found)))
+        p_idx, p_scores = nearest_by_cosine(para_vectors, all_vectors, K, skip=np.arange(n, n + len(found)))
         true.append(p_idx)
         true_scores.append(p_scores)
     return Atlas(
@@ -348,7 +333,7 @@ def load(log: Callable[[str], None] | None = print) -> Atlas:
 
 def _place_paragraphs(word_xy: np.ndarray, para_vectors: np.ndarray, vectors: np.ndarray) -> np.ndarray:
     """Each paragraph at the score-weighted mean of its K nearest words' map positions (grid integers)."""
-    para_xy = np.array([weighted_position(word_xy[t], s) for t, s in zip(*_top_k(para_vectors, vectors, K))])
+    para_xy = np.array([weighted_position(word_xy[t], s) for t, s in zip(*nearest_by_cosine(para_vectors, vectors, K))])
     return np.round(para_xy).astype(np.int32).reshape(-1, 2)
 
 
@@ -369,15 +354,6 @@ def reseeded(a: Atlas, seed: int) -> Atlas:
     xy = np.vstack([word_xy, _place_paragraphs(word_xy, a.vectors[n:], vectors)]).astype(np.int32)
     names = _region_names(a.texts[:n], vectors, regions)
     return replace(a, xy=xy, regions=regions, region_names=names)
-
-
-def _top_k(queries: np.ndarray, items: np.ndarray, k: int, skip: np.ndarray | None = None):
-    """Each query's k nearest items by cosine, best first, ties by index; ``skip[i]`` is never query i's."""
-    sims = queries @ items.T
-    if skip is not None:
-        sims[np.arange(len(queries)), skip] = -np.inf
-    order = np.lexsort((np.broadcast_to(np.arange(items.shape[0]), sims.shape), -sims))[:, :k]
-    return order, np.take_along_axis(sims, order, axis=1)
 
 
 def laid_out(a: Atlas, coords: np.ndarray) -> Atlas:

@@ -10,7 +10,6 @@ Python model.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,18 +17,24 @@ import numpy as np
 import plotly.graph_objects as go
 
 from atlas import GRID, Atlas, K
+from figures import escape, neighbour_bars
 from helpers import COLORS
+from live import Live
+from neighbours import squared_distances, top_k
 from panels import Panel, Try, publish, text_input
 
 PARAGRAPH_COLOR = "#E45756"
 REGION_COLORS = [c for c in COLORS if c != PARAGRAPH_COLOR]  # nine: no region's dots look like paragraphs
 WIDTH = 660  # px: the plot's width in the book's text column on a desktop
 KEPT_COLOR, LOST_COLOR, FOCUS_COLOR = "#54A24B", "#F58518", "#B279A2"  # readable on light and dark
-
-
-def escape(text: str) -> str:
-    """Text for a plotly label or hover: plotly reads <, > and & as markup."""
-    return html.escape(str(text), quote=False)
+TRACES = {  # the map's traces by role: book-live-atlas.js finds them by these names (book-constants.js)
+    "words": "words",
+    "paragraphs": "paragraphs of this book",
+    "labels": "regions",
+    "kept": "kept near on the map",
+    "lost": "pushed away by the map",
+    "lens": "lens",
+}
 
 
 def wrap(text: str, width: int = 60, lines: int = 4) -> str:
@@ -89,7 +94,7 @@ def map_figure(a: Atlas, title: str | None = None, lens: dict | None = None) -> 
             y=a.xy[:n, 1].astype(np.uint16),
             mode="markers",
             text=a.texts[:n],
-            name="words",
+            name=TRACES["words"],
             hovertemplate="%{text}<extra></extra>",
             marker=dict(color=colour, colorscale=steps, cmin=-0.5, cmax=m - 0.5, size=4, opacity=0.5),
             showlegend=False,
@@ -98,7 +103,7 @@ def map_figure(a: Atlas, title: str | None = None, lens: dict | None = None) -> 
             x=a.xy[n:, 0].astype(np.uint16),
             y=a.xy[n:, 1].astype(np.uint16),
             mode="markers",
-            name="paragraphs of this book",
+            name=TRACES["paragraphs"],
             text=[wrap(p.text) for p in paragraphs],
             customdata=[[escape(p.chapter), p.href, p.section, p.text, p.chapter] for p in paragraphs],
             hovertemplate="%{text}<extra>%{customdata[0]}</extra>",
@@ -112,7 +117,7 @@ def map_figure(a: Atlas, title: str | None = None, lens: dict | None = None) -> 
             y=np.round(centres[:, 1]),
             mode="text",
             text=[escape(name) for name in a.region_names],
-            name="regions",
+            name=TRACES["labels"],
             textfont=dict(size=13, weight=600, shadow="auto"),
             hoverinfo="skip",
             showlegend=False,
@@ -151,7 +156,7 @@ def lens(a: Atlas, query: str) -> dict:
         where, true, scores = a.xy[i].astype(np.float64), a.true[i], a.true_scores[i]
         near = a.map_neighbours(i)
     else:
-        true, scores = a._top(query, K)
+        true, scores = a.nearest(query, K)
         where = a.place(query)
         near = a.map_neighbours(where)
     kept = [int(j) for j in true if j in set(near.tolist())]
@@ -181,7 +186,7 @@ def lens_traces(a: Atlas, view: dict | None) -> list[go.Scatter]:
             x=groups[flag][0],
             y=groups[flag][1],
             mode="lines",
-            name="kept near on the map" if flag else "pushed away by the map",
+            name=TRACES["kept" if flag else "lost"],
             line=dict(color=KEPT_COLOR if flag else LOST_COLOR, width=2),
             hoverinfo="skip",
             showlegend=False,
@@ -201,7 +206,7 @@ def lens_traces(a: Atlas, view: dict | None) -> list[go.Scatter]:
             marker=dict(
                 size=[18, *[9] * len(points)], symbol=["star", *["circle-open"] * len(points)], color=FOCUS_COLOR
             ),
-            name="lens",
+            name=TRACES["lens"],
             hoverinfo="skip",
             showlegend=False,
         )
@@ -215,7 +220,7 @@ def region_figure(a: Atlas, word: str, limit: int = 400) -> go.Figure:
     if i is None or i >= a.words:
         raise ValueError(f"{word!r} is not one of the atlas's words")
     region = np.flatnonzero(a.regions == a.regions[i])
-    near = region[np.argsort(((a.xy[region] - a.xy[i]) ** 2).sum(axis=1), kind="stable")[:limit]]
+    near = region[top_k(-squared_distances(a.xy[i : i + 1], a.xy[region])[0], limit)]  # nearest first
     near = np.sort(near)  # most frequent first: their labels get their place first
     fig = go.Figure(
         go.Scatter(
@@ -264,8 +269,6 @@ def publish_data(a: Atlas, fingerprint: str) -> None:
 
 def results_figure(a: Atlas, query: str) -> go.Figure:
     """JupyterLab: the query's 10 nearest items and 3 nearest paragraphs, as bars."""
-    from figures import neighbour_bars
-
     hits = a.search(query, K)
     book = [(t, s) for t, s, kind in a.search(query, len(a.texts)) if kind == "paragraph"][:3]
     fig = go.Figure(neighbour_bars([(escape(t[:60]), s) for t, s, _ in hits] + [(escape(t[:60]), s) for t, s in book]))
@@ -285,8 +288,6 @@ def atlas_panel(a: Atlas, fingerprint: str, query: str = "violin", tries: Sequen
 
     def widget() -> Any:
         import ipywidgets as widgets
-
-        from live import Live
 
         def draw(query: str) -> list[go.Figure]:
             if not query.strip():
@@ -319,29 +320,11 @@ def honesty_figure(a: Atlas, kept: np.ndarray) -> go.Figure:
         subplot_titles=["share of words keeping k of 10", "mean kept, by how close the 10 are"],
         horizontal_spacing=0.12,
     )
-    fig.add_trace(
-        go.Bar(
-            x=list(range(K + 1)),
-            y=np.round(100 * share, 1),
-            marker_color=COLORS[0],
-            hovertemplate="%{y}% of words keep %{x} of 10<extra></extra>",
-            showlegend=False,
-        ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Bar(
-            x=labels,
-            y=np.round(means, 2),
-            text=[f"{m:.1f}" for m in means],
-            marker_color=COLORS[2],
-            hovertemplate="mean cosine to the 10 in %{x}: %{y:.2f} kept<extra></extra>",
-            showlegend=False,
-        ),
-        row=1,
-        col=2,
-    )
+    spread = dict(x=list(range(K + 1)), y=np.round(100 * share, 1), marker_color=COLORS[0])
+    by_tightness = dict(x=labels, y=np.round(means, 2), text=[f"{m:.1f}" for m in means], marker_color=COLORS[2])
+    hovers = ["%{y}% of words keep %{x} of 10", "mean cosine to the 10 in %{x}: %{y:.2f} kept"]
+    for col, (bars, hover) in enumerate(zip([spread, by_tightness], hovers), start=1):
+        fig.add_trace(go.Bar(**bars, hovertemplate=hover + "<extra></extra>", showlegend=False), row=1, col=col)
     fig.update_layout(
         title="How many of each word's 10 true neighbours the map keeps among its 10 nearest",
         height=400,

@@ -70,7 +70,7 @@ TARGET = re.compile(r"^(.*?)\s*<[^<>]+>$")  # `label <target>`: the reader sees 
 GLUED = "…"  # a number a cell computes ({glue:text}`key`): known only once that chapter has run
 
 
-def _plain(inline) -> str:
+def _reader_text(inline) -> str:
     """An inline token's text without Markdown: links keep their words, code keeps its characters, and a
     role such as {term}`cosine <cosine similarity>` keeps what the reader sees ("cosine"). A glued number
     becomes an ellipsis, the same on every build whichever chapter ran first."""
@@ -90,7 +90,7 @@ def _plain(inline) -> str:
     return " ".join("".join(parts).split())
 
 
-def _blocks(markdown: str) -> list[tuple[str, str]]:
+def markdown_blocks(markdown: str) -> list[tuple[str, str]]:
     """("heading1".."heading6" | "text", plain text) for each heading and paragraph, in order."""
     from markdown_it import MarkdownIt
 
@@ -98,12 +98,12 @@ def _blocks(markdown: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for i, token in enumerate(tokens):
         if token.type == "inline" and i and tokens[i - 1].type == "heading_open":
-            out.append((f"heading{tokens[i - 1].tag[1]}", _plain(token)))
+            out.append((f"heading{tokens[i - 1].tag[1]}", _reader_text(token)))
         elif token.type == "inline" and i and tokens[i - 1].type == "paragraph_open":
-            out.append(("text", _plain(token)))
+            out.append(("text", _reader_text(token)))
         elif token.type == "fence" and token.info.strip().strip("{}").split("}")[0] in BLOCKS:
             body = "\n".join(line for line in token.content.splitlines() if not line.startswith(":"))
-            out += _blocks(body)  # the text inside an admonition (takeaways, notes)
+            out += markdown_blocks(body)  # the text inside an admonition (takeaways, notes)
     return out
 
 
@@ -118,7 +118,7 @@ def paragraphs(root: Path = ROOT, until: str | None = None) -> list[Paragraph]:
     for path in pages[: names.index(until) if until in names else None]:
         chapter = section = anchor = ""
         for markdown in markdown_of(path):
-            for kind, text in _blocks(markdown):
+            for kind, text in markdown_blocks(markdown):
                 if kind.startswith("heading"):
                     chapter = chapter or text
                     section, anchor = text, make_id(text)

@@ -9,8 +9,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from figures import stepped_figure
-from helpers import scatter_traces
-from projections import pca
+from helpers import COLORS, scatter_traces
+from projections import aligned_layouts
 
 BUCKETS = 4096  # hashed word and trigram buckets of the toy encoder
 
@@ -58,24 +58,6 @@ def info_nce(a, b, temperature: float = 0.1):
     return (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
 
 
-def aligned_layouts(snapshots: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """2-D PCA of each snapshot, rotated onto the previous one (orthogonal Procrustes).
-
-    Without the alignment each frame of a training animation could flip or spin at random.
-    """
-    if not snapshots:
-        raise ValueError("no snapshots to lay out")
-    out: list[np.ndarray] = []
-    for snap in snapshots:
-        xy = pca(np.asarray(snap, dtype=np.float64), 2)
-        xy = xy / max(float(np.sqrt((xy**2).sum(axis=1).mean())), 1e-12)
-        if out:
-            u, _, vt = np.linalg.svd(xy.T @ out[-1])
-            xy = xy @ (u @ vt)
-        out.append(xy)
-    return out
-
-
 def plot_training(
     snapshots: Sequence[np.ndarray],
     labels: Sequence[int],
@@ -104,8 +86,6 @@ def plot_losses(
 ) -> go.Figure:
     """One line per named loss curve (epoch 0 = before training), on a log scale; ``guess`` draws the loss of
     a model that picks at random (ln of the number of candidates)."""
-    from helpers import COLORS
-
     fig = go.Figure(
         [
             go.Scatter(
@@ -145,8 +125,6 @@ def plot_pair_training(
     """Every pair as a line between its two phrases (rows 2i and 2i+1 of each snapshot), training pairs
     in one colour and held-out pairs in another, on a slider with a play button; each frame's title gives
     both kinds' partner gap (see ``partner_gaps``)."""
-    from helpers import COLORS
-
     layouts = aligned_layouts(snapshots)
     lim = float(max(np.abs(xy).max() for xy in layouts)) * 1.08
 

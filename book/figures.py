@@ -1,18 +1,26 @@
 """Figures beyond the core two: stepped figures (slider, buttons, dropdown, Play), method switchers, bars.
 
+``escape`` makes any text safe for a plotly label or hover box.
+
 Every control here is plotly's own, so it works in the static site with no kernel.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 
-from helpers import COLORS, Texts, axes_layout, check_texts, embed, groups_of, project, r, scatter_traces
+from helpers import COLORS, Texts, axes_layout, check_texts, embed, groups_of, project, rounded, scatter_traces
 from projections import METHOD_NAMES, METHODS, check_method
+
+
+def escape(text: str) -> str:
+    """Text for a plotly label or hover: plotly reads <b>, <br> and <a>, so <, > and & are written as entities."""
+    return html.escape(str(text), quote=False)
 
 
 def plot_methods(
@@ -43,7 +51,7 @@ def plot_vectors(texts: Texts, title: str | None = None, model: Any = None) -> g
     lim = float(np.abs(vecs).max())
     fig = go.Figure(
         go.Heatmap(
-            z=r(vecs, 3),
+            z=rounded(vecs, 3),
             y=words,
             colorscale="RdBu_r",
             zmid=0,
@@ -198,8 +206,8 @@ def plot_angle(a_length: float = 1.5, b_length: float = 1.2, step: int = 15) -> 
     a = np.array([a_length, 0.0])
     circle = np.linspace(0, 2 * np.pi, 121)
     unit_circle = go.Scatter(
-        x=r(np.cos(circle)),
-        y=r(np.sin(circle)),
+        x=rounded(np.cos(circle)),
+        y=rounded(np.sin(circle)),
         mode="lines",
         hoverinfo="skip",
         line=dict(color="#d0d0d0", dash="dot"),
@@ -211,8 +219,8 @@ def plot_angle(a_length: float = 1.5, b_length: float = 1.2, step: int = 15) -> 
         b = b_length * np.array([np.cos(theta), np.sin(theta)])
         arc = np.linspace(0, theta, 30)
         angle = go.Scatter(
-            x=r(0.45 * np.cos(arc)),
-            y=r(0.45 * np.sin(arc)),
+            x=rounded(0.45 * np.cos(arc)),
+            y=rounded(0.45 * np.sin(arc)),
             mode="lines",
             line=dict(color="#888"),
             hoverinfo="skip",
@@ -245,12 +253,12 @@ def plot_agreement(
     shift = np.random.default_rng(0).uniform(-jitter, jitter, len(x)) if jitter else 0.0
     fig = go.Figure(
         go.Scatter(
-            x=r(x + shift),
-            y=r(y),
+            x=rounded(x + shift),
+            y=rounded(y),
             mode="markers",
-            marker=dict(size=6, color=r(y), colorscale="Viridis", opacity=0.75),
+            marker=dict(size=6, color=rounded(y), colorscale="Viridis", opacity=0.75),
             text=list(labels),
-            customdata=r(x),
+            customdata=rounded(x),
             hovertemplate="%{text}<br>x %{customdata:.2f} · y %{y:.2f}<extra></extra>",
         )
     )

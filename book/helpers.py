@@ -19,7 +19,9 @@ import plotly.io as pio
 
 import cache
 import reproducible
-from projections import METHOD_NAMES, check_method, compute, finite_matrix, spread_out
+from checks import check_k, finite_matrix
+from neighbours import cosine, top_k_except
+from projections import METHOD_NAMES, check_method, compute, spread_out
 from rendering import use_book_renderer
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -165,19 +167,7 @@ def similarity(a: Any, b: Any = None) -> np.ndarray:
     b = a if b is None else as_matrix(b, "b")
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"a has dimension {a.shape[1]} but b has {b.shape[1]}")
-    return np.clip(_unit_rows(a) @ _unit_rows(b).T, -1.0, 1.0)
-
-
-def _unit_rows(x: np.ndarray) -> np.ndarray:
-    """Rows scaled to length 1 (zero rows stay zero), without overflow for very large numbers."""
-    x = x / np.maximum(np.abs(x).max(axis=1, keepdims=True), np.finfo(np.float32).tiny)
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-
-
-def check_k(k: Any) -> int:
-    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
-    return int(k)
+    return cosine(a, b)
 
 
 def nearest(query: Any, candidates: Texts, k: int = 5, exclude: Iterable[str] = ()) -> list[tuple[str, float]]:
@@ -187,8 +177,8 @@ def nearest(query: Any, candidates: Texts, k: int = 5, exclude: Iterable[str] = 
     qvec = embed(query)[0] if isinstance(query, str) else as_matrix(query, "query")[0]
     scores = similarity(qvec, embed(candidates))[0]
     skip = set(exclude) | ({query} if isinstance(query, str) else set())
-    order = [i for i in np.argsort(-scores, kind="stable") if candidates[i] not in skip]
-    return [(candidates[i], round(float(scores[i]), 3)) for i in order[:k]]
+    best = top_k_except(scores, k, [c in skip for c in candidates])
+    return [(candidates[i], round(float(scores[i]), 3)) for i in best]
 
 
 # --- projections (cached: UMAP's first fit in a process costs seconds) -----------------------------------
@@ -218,6 +208,7 @@ def project(vectors: Any, method: str = "umap", dims: int = 2, seed: int = 0) ->
 # --- the book's figure look, and a renderer for the live notebook and the site ---------------------------
 
 COLORS = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#EECA3B", "#9D755D", "#FF9DA6", "#BAB0AC"]
+INK = "#222832"  # the light theme's text; the workbench's "picked" star (book-constants.js)
 
 
 def _book_template(dark: bool = False) -> go.layout.Template:
@@ -227,7 +218,7 @@ def _book_template(dark: bool = False) -> go.layout.Template:
     background: Blues on white, "ice" (dark to light) on the dark page.
     """
     template = go.layout.Template(pio.templates["plotly_dark" if dark else "plotly_white"])
-    background, text = ("#14181e", "#ced6dd") if dark else ("#ffffff", "#222832")  # the theme's own colours
+    background, text = ("#14181e", "#ced6dd") if dark else ("#ffffff", INK)  # the theme's own colours
     template.layout.update(
         font=dict(family="Inter, system-ui, -apple-system, Segoe UI, sans-serif", size=13, color=text),
         paper_bgcolor=background,
@@ -253,8 +244,8 @@ pio.templates.default = "book"
 use_book_renderer()
 
 
-def r(values: Any, digits: int = 3) -> np.ndarray:
-    """Round figure data: small pages, and the same bytes on every rebuild."""
+def rounded(values: Any, digits: int = 3) -> np.ndarray:
+    """Figure data rounded to ``digits`` decimals: small pages, and the same bytes on every rebuild."""
     return np.round(np.asarray(values, dtype=np.float64), digits)
 
 
@@ -292,7 +283,7 @@ def scatter_traces(
     order = list(dict.fromkeys(labels))
     for gi, group in enumerate(order):
         idx = [i for i, g in enumerate(labels) if g == group]
-        pts = r(coords[idx])
+        pts = rounded(coords[idx])
         common = dict(
             name=group or "words",
             text=[words[i] if shown is None or words[i] in shown else "" for i in idx],
@@ -359,7 +350,7 @@ def plot_heatmap(
     sims = similarity(embed(rows, model), embed(cols, model))
     fig = go.Figure(
         go.Heatmap(
-            z=r(sims, digits),
+            z=rounded(sims, digits),
             x=cols,
             y=rows,
             text=np.round(sims, digits),

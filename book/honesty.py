@@ -1,8 +1,9 @@
 """How honest a 2-D map is: neighbours kept, trustworthiness, distances kept, a random map's scores beside
 them, and a lens that draws one word's true neighbours wherever the map put them.
 
-The measures themselves (``neighbour_retention``, ``true_neighbours``) live in ``inside.py``, the chapter's
-module; this one adds the baselines and the figures of the chapter's last section.
+The neighbour measures themselves (``neighbour_retention``, ``trustworthiness``, ``intruder_ranks``) are
+computed in ``neighbours.py``; this module adds the distances kept, the baselines and the figures of the
+inside chapter's last section (its notebook reads ``intruder_ranks`` from here).
 """
 
 from __future__ import annotations
@@ -13,19 +14,13 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from checks import finite_matrix
 from figures import stepped_figure
-from helpers import COLORS, check_k, r, similarity
-from inside import neighbour_retention, retention_per_point, true_neighbours
-from projections import finite_matrix
+from helpers import COLORS, rounded
+from neighbours import intruder_ranks as intruder_ranks  # the chapter's notebook imports it from here
+from neighbours import neighbour_retention, retention_per_point, true_neighbours, trustworthiness
 
 MEASURES = ("neighbours kept", "trustworthiness", "distances kept")
-
-
-def trust(vectors: np.ndarray, coords: np.ndarray, k: int = 10) -> float:
-    """scikit-learn's trustworthiness with cosine distances in the original space."""
-    from sklearn.manifold import trustworthiness
-
-    return float(trustworthiness(vectors, coords, n_neighbors=check_k(k), metric="cosine"))
 
 
 def distances_kept(vectors: np.ndarray, coords: np.ndarray) -> float:
@@ -40,7 +35,7 @@ def measure(vectors: np.ndarray, coords: np.ndarray, k: int = 10) -> dict[str, f
     """The three scores of one map, by the names in ``MEASURES``."""
     return {
         "neighbours kept": neighbour_retention(vectors, coords, k),
-        "trustworthiness": trust(vectors, coords, k),
+        "trustworthiness": trustworthiness(vectors, coords, k),
         "distances kept": distances_kept(vectors, coords),
     }
 
@@ -50,20 +45,6 @@ def random_maps(vectors: np.ndarray, dims: int = 2, k: int = 10, seeds: int = 10
     rng = np.random.default_rng(0)
     runs = [measure(vectors, rng.standard_normal((len(vectors), dims)), k) for _ in range(seeds)]
     return {name: float(np.mean([run[name] for run in runs])) for name in MEASURES}
-
-
-def intruder_ranks(vectors: np.ndarray, coords: np.ndarray, k: int = 10) -> np.ndarray:
-    """For every map neighbour that is not a true neighbour, its rank among the point's true neighbours
-    (11 = just missed the top 10)."""
-    x, y = finite_matrix(vectors), finite_matrix(coords)
-    k = check_k(k)
-    scores = similarity(x)
-    np.fill_diagonal(scores, -np.inf)
-    rank = np.argsort(np.argsort(-scores, axis=1, kind="stable"), axis=1) + 1
-    distances = ((y[:, None, :] - y[None, :, :]) ** 2).sum(-1)
-    np.fill_diagonal(distances, np.inf)
-    on_map = np.argsort(distances, axis=1, kind="stable")[:, :k]
-    return np.array([rank[i, j] for i in range(len(x)) for j in on_map[i] if rank[i, j] > k])
 
 
 def plot_honesty(scores: Mapping[str, Mapping[str, float]], baseline: Mapping[str, float], title: str) -> go.Figure:
@@ -76,7 +57,7 @@ def plot_honesty(scores: Mapping[str, Mapping[str, float]], baseline: Mapping[st
         fig.add_trace(
             go.Bar(
                 x=names,
-                y=r(values),
+                y=rounded(values),
                 marker_color=[COLORS[i // 2] for i in range(len(names))],
                 text=[f"{v:.2f}" for v in values],
                 showlegend=False,
@@ -107,18 +88,18 @@ def plot_lens(
     kept = retention_per_point(vectors, coords, k)
     neighbours = true_neighbours(vectors, k)
     base = go.Scatter(
-        x=r(coords[:, 0]),
-        y=r(coords[:, 1]),
+        x=rounded(coords[:, 0]),
+        y=rounded(coords[:, 1]),
         mode="markers+text",
         text=words,
         textposition="top center",
         textfont=dict(size=10),
-        customdata=r(kept, 2),
+        customdata=rounded(kept, 2),
         showlegend=False,
         hovertemplate="%{text}: %{customdata:.0%} of its neighbours kept<extra></extra>",
         marker=dict(
             size=9,
-            color=r(kept, 2),
+            color=rounded(kept, 2),
             colorscale="Viridis",
             cmin=0,
             cmax=1,

@@ -1,7 +1,8 @@
-"""Inside the model: its WordPiece tokens, the vectors after each layer, and how honest a 2-D map is.
+"""Inside the model: its WordPiece tokens, the vectors after each layer, and the chapter's live panel.
 
-Used by the chapter "Inside the model"; ``tokenize``, ``token_vectors`` and ``neighbour_retention`` are
-the names its tests and other chapters rely on.
+Used by the chapter "Inside the model"; ``tokenize`` and ``token_vectors`` are the names its tests and
+other chapters rely on. How honest a 2-D map is gets measured in ``neighbours.py`` (and drawn in
+``honesty.py``); the chapter's notebook reads those measures from here.
 """
 
 from __future__ import annotations
@@ -12,9 +13,14 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from checks import check_k
 from figures import stepped_figure
-from helpers import COLORS, check_k, check_texts, load_model, similarity
-from projections import finite_matrix
+from helpers import COLORS, check_texts, load_model
+from neighbours import map_neighbours as map_neighbours  # the chapter's notebook and the atlas's import these
+from neighbours import neighbour_retention as neighbour_retention
+from neighbours import true_neighbours as true_neighbours
+from panels import Panel, Try, text_panel
+from projections import aligned_layouts
 
 LAYERS = 6  # all-MiniLM-L6-v2: six Transformer layers after the input embeddings
 
@@ -75,44 +81,6 @@ def _all_layers(text: str) -> tuple[list[str], np.ndarray]:
         layers = torch.stack(out.hidden_states)[:, 0].numpy().astype(np.float32)
         _layers_cache[text] = (model.tokenizer.convert_ids_to_tokens(batch["input_ids"][0].tolist()), layers)
     return _layers_cache[text]
-
-
-def _nearest_first(distances: np.ndarray, k: int) -> np.ndarray:
-    """Each row's k smallest distances, the point itself never among them."""
-    return np.argsort(distances + np.eye(len(distances)) * 1e9, axis=1, kind="stable")[:, :k]
-
-
-def true_neighbours(vectors: Any, k: int = 10) -> np.ndarray:
-    """Indices of each point's k nearest neighbours by cosine in the original space."""
-    return _nearest_first(-similarity(finite_matrix(vectors)), check_k(k))
-
-
-def retention_per_point(vectors: Any, coords: Any, k: int = 10) -> np.ndarray:
-    """For each point, the share of its k nearest neighbours in the original space (cosine) that are
-    still among its k nearest on the map (Euclidean)."""
-    x = finite_matrix(vectors, "vectors")
-    y = finite_matrix(coords, "coords")
-    k = check_k(k)
-    if len(x) != len(y):
-        raise ValueError(f"vectors has {len(x)} rows but coords has {len(y)}; give one map point per vector")
-    if k >= len(x):
-        raise ValueError(f"k = {k} needs more than {k} points, got {len(x)}")
-    on_map = _nearest_first(((y[:, None, :] - y[None, :, :]) ** 2).sum(-1), k)
-    return np.array([len(set(a) & set(b)) / k for a, b in zip(true_neighbours(x, k), on_map)])
-
-
-def map_neighbours(coords: Any, k: int = 10) -> np.ndarray:
-    """Indices of each point's k nearest neighbours on the map (Euclidean), the point itself never among them."""
-    y = finite_matrix(coords, "coords")
-    k = check_k(k)
-    if k >= len(y):
-        raise ValueError(f"k = {k} needs more than {k} points, got {len(y)}")
-    return _nearest_first(((y[:, None, :] - y[None, :, :]) ** 2).sum(-1), k)
-
-
-def neighbour_retention(vectors: Any, coords: Any, k: int = 10) -> float:
-    """Share of 384-D cosine neighbours kept on the map, averaged over points: 1 is perfect, k/(n-1) chance."""
-    return float(retention_per_point(vectors, coords, k).mean())
 
 
 # --- figures -------------------------------------------------------------------------------------------
@@ -246,8 +214,6 @@ def plot_layer_cosines(curves: dict[str, Sequence[float]], title: str) -> go.Fig
 def plot_layers(sentences: dict[str, str], mark: str) -> go.Figure:
     """Every token of the sentences after each layer (2-D PCA, each frame turned onto the last), on a slider;
     the tokens equal to ``mark`` drawn as stars."""
-    from contrastive import aligned_layouts
-
     tokens = {name: token_vectors(text, 0)[0] for name, text in sentences.items()}
     stacks = [np.vstack([token_vectors(text, n)[1] for text in sentences.values()]) for n in range(LAYERS + 1)]
     frames = aligned_layouts(stacks)
@@ -287,3 +253,18 @@ def plot_layers(sentences: dict[str, str], mark: str) -> go.Figure:
         margin=dict(t=110),
     )
     return stepped_figure(states, layout, control="slider", label="layer ")
+
+
+def tokens_panel(text: str = "Embeddings are surprisingly fun", tries: Sequence[Try] = ()) -> Panel:
+    """The chapter's live panel: your own text in the model's word pieces (only the tokenizer runs)."""
+
+    def draw(text: str) -> go.Figure:
+        if not text.strip():
+            raise ValueError("Type a word or a sentence.")
+        return plot_tokens([text.strip()[:300]], title="Your text")
+
+    note = (
+        "<strong>Try it live.</strong> Type any text and press Enter to see the pieces the model reads "
+        "(this needs only the tokenizer, not the whole model)."
+    )
+    return text_panel("tokens", "text", "Text", text, draw, note, tries=tries)

@@ -1,6 +1,8 @@
 """Live widgets for JupyterLab and Binder: type your own words, the figures follow.
 
-The static site cannot run these (no kernel); each chapter shows a plotly-native twin instead.
+``Live`` turns widgets into figures, ``with_tries`` adds "try this" buttons, ``explore`` is the explorer
+that the intro and other chapters show. The static site cannot run these (no kernel): ``panels.py`` shows
+a panel that the browser drives instead, and each chapter's own widget sits beside its panel.
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ from typing import Any
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from arithmetic import Embeddings, check_weight
-from figures import neighbour_bars
 from helpers import ModelNotAvailableError, plot_heatmap, plot_projection
 
 MAX_LIVE_WORDS = 60
@@ -146,43 +146,3 @@ def explore(
         "moment the first time (every result is cached on disk)."
     )
     return Live(controls, draw, note)
-
-
-def playground_figure(vocab: Embeddings, base: str, add: str, subtract: str, weight: float, k: int = 8) -> go.Figure:
-    """Bars of the k vocabulary words nearest to ``base + weight·add − subtract`` (the inputs left out)."""
-    if not base.strip() or not add.strip():
-        raise ValueError("Fill in both a and b (c is optional).")
-    term = vocab[base.strip()] + check_weight(weight) * vocab[add.strip()]
-    if subtract.strip():
-        term = term - vocab[subtract.strip()]
-    fig = go.Figure(neighbour_bars(vocab.nearest(term, k=k)))
-    fig.update_layout(
-        title=f"nearest words to {term.label}",
-        height=120 + 30 * k,
-        xaxis=dict(title="cosine similarity", range=[0, 1]),
-        yaxis=dict(autorange="reversed"),
-        margin=dict(l=150, r=20, t=60, b=40),
-    )
-    return fig
-
-
-def playground(
-    vocab: Embeddings, base: str = "pizza", add: str = "pineapple", subtract: str = "", weight: float = 1.0, k: int = 8
-) -> Live:
-    """``base + w·add − subtract`` with a weight slider and the nearest vocabulary words."""
-    import ipywidgets as widgets
-
-    box = dict(continuous_update=False, layout=widgets.Layout(width="170px"))
-    controls = {
-        "base": widgets.Text(value=base, description="a", **box),
-        "weight": widgets.FloatSlider(
-            value=weight, min=0, max=10, step=0.25, description="+ w ·", continuous_update=False
-        ),
-        "add": widgets.Text(value=add, description="b", **box),
-        "subtract": widgets.Text(value=subtract, description="− c", placeholder="optional", **box),
-    }
-
-    def draw(base: str, weight: float, add: str, subtract: str) -> go.Figure:
-        return playground_figure(vocab, base, add, subtract, weight, k)
-
-    return Live(controls, draw, f"Any words work for a, b and c; answers come from the {len(vocab)}-word vocabulary.")

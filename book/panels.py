@@ -3,9 +3,9 @@
 Each chapter ends its "Try it live" paragraph with one call, e.g. ``explorer_panel()``. What it shows
 depends on where the notebook runs:
 
-* building the site (the build sets ``EMBEDDINGS_BOOK_PANELS``): HTML for a panel with
-  ``data-live="explorer" | "playground" | "search" | "images" | "tokens" | "atlas"``, holding its inputs, a button that states
-  the download size, a status line and figures drawn from precomputed vectors. ``_static/book-live.js``
+* building the site (the build sets ``EMBEDDINGS_BOOK_PANELS``): HTML for a panel with ``data-live=``
+  one of ``PANEL_KINDS`` ("explorer", "playground", ...), holding its inputs, a button that states
+  the download size, a status line and figures drawn from precomputed vectors. ``_static/book-live-model.js``
   runs the model in the browser (transformers.js) when the reader asks. The data a panel needs is written
   next to the build by ``publish`` (float16 vectors, uint8 pixels) and fetched with the model.
 * JupyterLab or Binder: the ipywidgets of ``live.py``, which run the Python model.
@@ -24,9 +24,11 @@ import numpy as np
 import plotly.graph_objects as go
 
 import cache
+from helpers import plot_heatmap, plot_projection
+from live import Live, explore, parse_words, with_tries
 from rendering import BookRenderer
 
-KINDS = ("explorer", "playground", "search", "images", "tokens", "atlas", "workbench")
+PANEL_KINDS = ("explorer", "playground", "search", "images", "tokens", "atlas", "workbench")
 Try = tuple[str, dict[str, str], str]  # (button label, {input name: value}, what to look for)
 
 
@@ -113,8 +115,8 @@ class Panel:
         extra: str = "",
         attributes: dict[str, str] | None = None,
     ):
-        if kind not in KINDS:
-            raise ValueError(f"unknown panel {kind!r}; choose one of {', '.join(KINDS)}")
+        if kind not in PANEL_KINDS:
+            raise ValueError(f"unknown panel {kind!r}; choose one of {', '.join(PANEL_KINDS)}")
         self.kind, self.controls, self.figures, self.note, self.widget, self.data = (
             kind,
             controls,
@@ -146,8 +148,6 @@ class Panel:
         if building_site() is not None:
             display({"text/html": self.to_html(), "text/plain": f"<live panel: {self.kind}>"}, raw=True)
         else:
-            from live import with_tries
-
             display(with_tries(self.widget(), self.tries))
 
 
@@ -170,16 +170,13 @@ def buttons(name: str, options: list[tuple[str, str]], value: str) -> str:
     return f'<span class="live-toggle" role="group" aria-label="{name}">{items}</span>'
 
 
-# --- the four panels ---------------------------------------------------------------------------------
+# --- ready-made panels (inside, playground, atlas_view and workbench hold their chapter's own) -----------
 
 DEFAULT_WORDS = "king, queen, prince, cat, dog, wolf, pizza, bread, car, train"
 
 
 def explorer_panel(words: str = DEFAULT_WORDS, tries: Sequence[Try] = ()) -> Panel:
     """The intro's explorer: your words as a 2-D or 3-D PCA map and a similarity heatmap."""
-    from helpers import plot_heatmap, plot_projection
-    from live import explore, parse_words
-
     texts = parse_words(words)
     figures = [plot_projection(texts, method="pca", dims=2), plot_heatmap(texts)]
     controls = text_input("words", "Words", words, size=60) + buttons("dims", [("2-D", "2"), ("3-D", "3")], "2")
@@ -191,51 +188,13 @@ def explorer_panel(words: str = DEFAULT_WORDS, tries: Sequence[Try] = ()) -> Pan
     return Panel("explorer", controls, figures, note, widget=lambda: explore(words), tries=tries)
 
 
-def playground_panel(
-    vocab: Any,
-    base: str = "pizza",
-    add: str = "pineapple",
-    subtract: str = "",
-    weight: float = 1.0,
-    k: int = 8,
-    tries: Sequence[Try] = (),
-) -> Panel:
-    """The vectors chapter's playground: a + w·b − c and its nearest words in the book's vocabulary."""
-    from live import playground, playground_figure
-
-    publish("vocabulary", {"words": vocab.vocabulary, "k": k}, {"vectors": vocab.matrix})
-    controls = (
-        text_input("base", "a", base, size=14)
-        + '<label>+ w <input type="range" name="weight" min="0" max="10" step="0.25" '
-        f'value="{weight:g}"><output name="weight-value">{weight:g}</output></label>'
-        + text_input("add", "· b", add, size=14)
-        + text_input("subtract", "− c", subtract, size=14, placeholder="optional")
-    )
-    note = (
-        f"<strong>Try it live.</strong> Any words work for a, b and c; the answers come from the book's "
-        f"{len(vocab)}-word vocabulary. Press Enter, or move the slider."
-    )
-    figure = playground_figure(vocab, base, add, subtract, weight, k)
-    return Panel(
-        "playground",
-        controls,
-        [figure],
-        note,
-        data="vocabulary",
-        widget=lambda: playground(vocab, base, add, subtract, weight, k),
-        tries=tries,
-    )
-
-
-def _text_panel(
+def text_panel(
     kind: str, name: str, label: str, value: str, draw: Any, note: str, data: str = "", tries: Sequence[Try] = ()
 ) -> Panel:
     """A panel with one text box whose figure is ``draw(<name>=text)``; in JupyterLab, a Live widget with that box."""
 
     def widget() -> Any:
         import ipywidgets as widgets
-
-        from live import Live
 
         box = widgets.Text(value=value, description=label, continuous_update=False, layout=widgets.Layout(width="70%"))
         return Live({name: box}, draw)
@@ -264,7 +223,7 @@ def search_panel(
         "<strong>Try it live.</strong> Ask the corpus your own question and press Enter: the model's "
         "three best passages on the left, the keyword search's on the right."
     )
-    return _text_panel("search", "query", "Question", query, draw, note, data="search", tries=tries)
+    return text_panel("search", "query", "Question", query, draw, note, data="search", tries=tries)
 
 
 def images_panel(
@@ -293,20 +252,4 @@ def images_panel(
         "<strong>Try it live.</strong> Describe a digit in your own words and press Enter: the eight "
         f"held-out images closest to your sentence appear{also}."
     )
-    return _text_panel("images", "sentence", "Sentence", sentence, draw, note, data="images", tries=tries)
-
-
-def tokens_panel(text: str = "Embeddings are surprisingly fun", tries: Sequence[Try] = ()) -> Panel:
-    """Inside the model: your own text in the model's word pieces (only the tokenizer runs)."""
-    from inside import plot_tokens
-
-    def draw(text: str) -> go.Figure:
-        if not text.strip():
-            raise ValueError("Type a word or a sentence.")
-        return plot_tokens([text.strip()[:300]], title="Your text")
-
-    note = (
-        "<strong>Try it live.</strong> Type any text and press Enter to see the pieces the model reads "
-        "(this needs only the tokenizer, not the whole model)."
-    )
-    return _text_panel("tokens", "text", "Text", text, draw, note, tries=tries)
+    return text_panel("images", "sentence", "Sentence", sentence, draw, note, data="images", tries=tries)

@@ -1,15 +1,19 @@
 """The three ways the book squeezes 384 dimensions into 2 or 3: PCA, UMAP and t-SNE, on numpy arrays.
 
 ``helpers.project`` validates its input, caches the results and calls ``compute`` here. UMAP and
-scikit-learn are imported only when a map is not in the cache.
+scikit-learn are imported only when a map is not in the cache. The atlas lays out its 20,000 words with
+``umap_on_neighbours`` too, and animations of changing vectors line up their frames with ``aligned_layouts``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+
+from checks import finite_matrix
+from neighbours import top_k
 
 METHODS = ("pca", "umap", "tsne")
 METHOD_NAMES = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
@@ -22,28 +26,6 @@ def check_method(method: Any, dims: Any) -> str:
     if dims not in (2, 3) or isinstance(dims, bool):
         raise ValueError(f"dims must be 2 or 3, got {dims!r}")
     return method.lower()
-
-
-def finite_matrix(vectors: Any, what: str = "vectors", dtype: Any = np.float64) -> np.ndarray:
-    """``vectors`` as a non-empty 2-D float array; a ValueError naming the first row with NaN or inf.
-
-    The check runs after the conversion to ``dtype``, so a number too large for float32 is caught too.
-    """
-    try:
-        with np.errstate(over="ignore"):
-            x = np.asarray(vectors, dtype=dtype)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{what} must be numbers, an (n, d) array or a list of vectors") from err
-    if x.ndim == 1:
-        x = x[None, :]
-    if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
-        raise ValueError(f"{what} must be a non-empty (n, d) array, got shape {x.shape}")
-    bad = np.flatnonzero(~np.isfinite(x).all(axis=1))
-    if bad.size:
-        raise ValueError(
-            f"{what} row {bad[0]} holds NaN or infinity (or a number too large); every number must be finite"
-        )
-    return x
 
 
 def pca_map(vectors: Any, dims: int = 2) -> Callable[[Any], np.ndarray]:
@@ -76,6 +58,25 @@ def pca(x: np.ndarray, dims: int) -> np.ndarray:
     return pca_map(x, dims)(x)
 
 
+def aligned_layouts(snapshots: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """2-D PCA of each snapshot, rotated onto the previous one (orthogonal Procrustes).
+
+    Without the alignment each frame of an animation (training steps, a model's layers) could flip or
+    spin at random.
+    """
+    if not snapshots:
+        raise ValueError("no snapshots to lay out")
+    out: list[np.ndarray] = []
+    for snap in snapshots:
+        xy = pca(np.asarray(snap, dtype=np.float64), 2)
+        xy = xy / max(float(np.sqrt((xy**2).sum(axis=1).mean())), 1e-12)
+        if out:
+            u, _, vt = np.linalg.svd(xy.T @ out[-1])
+            xy = xy @ (u @ vt)
+        out.append(xy)
+    return out
+
+
 _umap_ready = False
 
 
@@ -99,6 +100,31 @@ def _prepare_umap() -> None:
 
 
 def umap(x: np.ndarray, dims: int, seed: int) -> np.ndarray:
+    """UMAP with the book's settings for small inputs: 15 neighbours (fewer for few points), found exactly."""
+    n = len(x)
+    k = max(2, min(15, n - 1))
+    # exact cosine neighbours in numpy (what UMAP does for small inputs, minus its parallel JIT)
+    unit = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    dist = np.clip(1.0 - unit @ unit.T, 0.0, None).astype(np.float32)
+    np.fill_diagonal(dist, 0.0)
+    knn_idx = top_k(-dist, k)  # each point itself among them, at distance 0
+    knn_dist = np.take_along_axis(dist, knn_idx, axis=1)
+    init = "spectral" if n > dims + 2 else "random"
+    return umap_on_neighbours(x, (knn_idx, knn_dist), dims, seed, min_dist=0.3, init=init)
+
+
+def umap_on_neighbours(
+    x: np.ndarray,
+    neighbours: tuple[np.ndarray, np.ndarray],
+    dims: int,
+    seed: int,
+    min_dist: float,
+    init: Any,
+    epochs: int | None = None,
+) -> np.ndarray:
+    """UMAP of ``x`` by cosine, from neighbours found beforehand: (indices, distances), one row per point,
+    each row with as many neighbours as UMAP's ``n_neighbors``, the point itself among them. One thread,
+    seeded: the same map every time."""
     import warnings
 
     with warnings.catch_warnings():
@@ -106,23 +132,17 @@ def umap(x: np.ndarray, dims: int, seed: int) -> np.ndarray:
         import umap as umap_learn
 
         _prepare_umap()
-        n = len(x)
-        k = max(2, min(15, n - 1))
-        # exact cosine neighbours in numpy (what UMAP does for small inputs, minus its parallel JIT)
-        unit = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-        dist = np.clip(1.0 - unit @ unit.T, 0.0, None).astype(np.float32)
-        np.fill_diagonal(dist, 0.0)
-        knn_idx = np.argsort(dist, axis=1, kind="stable")[:, :k]
-        knn_dist = np.take_along_axis(dist, knn_idx, axis=1)
+        indices, distances = neighbours
         reducer = umap_learn.UMAP(
             n_components=dims,
-            n_neighbors=k,
-            min_dist=0.3,
+            n_neighbors=indices.shape[1],
+            min_dist=min_dist,
+            n_epochs=epochs,
             metric="cosine",
             random_state=seed,
-            init="spectral" if n > dims + 2 else "random",
+            init=init,
             n_jobs=1,
-            precomputed_knn=(knn_idx, knn_dist, None),
+            precomputed_knn=(indices, distances, None),
         )
         return reducer.fit_transform(x.astype(np.float32))
 

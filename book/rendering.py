@@ -15,9 +15,9 @@ import re
 from collections import Counter
 
 import plotly.io as pio
-from plotly.io._base_renderers import MimetypeRenderer
+from plotly.io.base_renderers import MimetypeRenderer
 
-KINDS = {
+TRACE_TYPE_NAMES = {  # what the text alternative calls a figure, by its main plotly trace type
     "scatter": "scatter plot",
     "scatter3d": "3-D scatter plot (drag to rotate)",
     "heatmap": "heatmap",
@@ -26,7 +26,7 @@ KINDS = {
 }
 
 
-def _plain(text: object) -> str:
+def _without_tags(text: object) -> str:
     """Figure text without plotly's pseudo-HTML tags."""
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", str(text or ""))).strip()
 
@@ -36,12 +36,12 @@ def describe(fig: dict) -> str:
     layout = fig.get("layout", {})
     custom = (layout.get("meta") or {}).get("description") if isinstance(layout.get("meta"), dict) else None
     title = layout.get("title")
-    title = _plain(title.get("text") if isinstance(title, dict) else title)
+    title = _without_tags(title.get("text") if isinstance(title, dict) else title)
     if custom:
         return f"{title}. {custom}" if title else custom
     traces = fig.get("data", [])
     kinds = Counter(t.get("type", "scatter") for t in traces)
-    kind = KINDS.get(kinds.most_common(1)[0][0], "chart") if kinds else "chart"
+    kind = TRACE_TYPE_NAMES.get(kinds.most_common(1)[0][0], "chart") if kinds else "chart"
     groups = [t["name"] for t in traces if t.get("showlegend") is not False and t.get("name")]
     sentence = f"An interactive {kind}"
     if kind == "heatmap" and traces:

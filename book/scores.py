@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from bookdata import load_table
-from helpers import COLORS, check_texts, embed, r
+from helpers import COLORS, check_texts, embed, rounded
 
 FLOOR_PERCENTILE = 95
 
@@ -68,7 +68,7 @@ def plot_score_bands(bands: Mapping[str, Mapping[str, np.ndarray]], title: str) 
         floor = noise_floor(by_band["random"])
         traces = [
             go.Histogram(
-                x=r(values, 3),
+                x=rounded(values, 3),
                 name=band,
                 histnorm="percent",
                 xbins=dict(start=-0.2, end=1.0, size=0.05),

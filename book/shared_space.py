@@ -7,12 +7,14 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from helpers import COLORS, r, scatter_traces
+from helpers import COLORS, rounded, scatter_traces
+from neighbours import top_k
 from projections import pca_map
 
 DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 GREY = "#888888"
-INK = dict(color="#111111", line=dict(color="#ffffff", width=1))  # black, white rim: no digit's colour; both themes
+# the new sentences' crosses: black with a white rim, no digit's colour, seen on both themes
+SENTENCE_MARK = dict(color="#111111", line=dict(color="#ffffff", width=1))
 
 
 def with_article(name: str) -> str:
@@ -21,7 +23,14 @@ def with_article(name: str) -> str:
 
 
 def _points(xyz: np.ndarray, **kwargs) -> go.Scatter3d:
-    return go.Scatter3d(x=r(xyz[:, 0]), y=r(xyz[:, 1]), z=r(xyz[:, 2]), **kwargs)
+    return go.Scatter3d(x=rounded(xyz[:, 0]), y=rounded(xyz[:, 1]), z=rounded(xyz[:, 2]), **kwargs)
+
+
+def _placed(xyz: np.ndarray, hover: Sequence[str], name: str, marker: dict, kind: str) -> go.Scatter3d:
+    """Points placed on the captions' map, each with its hover text; ``kind`` names them in the hover box."""
+    return _points(
+        xyz, mode="markers", text=list(hover), name=name, marker=marker, hovertemplate=f"%{{text}}<extra>{kind}</extra>"
+    )
 
 
 def plot_shared_space(
@@ -59,28 +68,12 @@ def plot_shared_space(
     )
     if sentences is not None:
         texts, sentence_vectors = sentences
-        fig.add_trace(
-            _points(
-                to_map(sentence_vectors),
-                mode="markers",
-                text=list(texts),
-                name="sentences",
-                marker=dict(size=7, symbol="cross", **INK),
-                hovertemplate="%{text}<extra>new sentence</extra>",
-            )
-        )
+        marker = dict(size=7, symbol="cross", **SENTENCE_MARK)
+        fig.add_trace(_placed(to_map(sentence_vectors), texts, "sentences", marker, "new sentence"))
     if sounds is not None:
         sound_vectors, sound_digits, hover = sounds
-        fig.add_trace(
-            _points(
-                to_map(sound_vectors),
-                mode="markers",
-                text=list(hover),
-                name="spoken clips",
-                marker=dict(size=4, symbol="circle-open", color=[COLORS[d] for d in sound_digits]),
-                hovertemplate="%{text}<extra>sound</extra>",
-            )
-        )
+        marker = dict(size=4, symbol="circle-open", color=[COLORS[d] for d in sound_digits])
+        fig.add_trace(_placed(to_map(sound_vectors), hover, "spoken clips", marker, "sound"))
     blank = dict(showticklabels=False, title="")
     fig.update_layout(
         height=620,
@@ -124,7 +117,7 @@ def image_grid(
 ) -> go.Figure:
     """The ``per_row`` images whose vectors are closest to each query vector, one row per query (its label)."""
     labels = list(queries)
-    best = [np.argsort(-(vectors @ queries[q]), kind="stable")[:per_row] for q in labels]
+    best = [top_k(vectors @ queries[q], per_row) for q in labels]
     side = images.shape[1]
     gap = np.full((side, 1), np.nan)
     rows = [np.hstack([x for i in row for x in (images[i], gap)][:-1]) for row in best]

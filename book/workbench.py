@@ -17,17 +17,17 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from helpers import COLORS, axes_layout, r
+from figures import escape
+from helpers import COLORS, axes_layout, rounded
+from neighbours import central_items
 
 MAX_ITEMS = 5000  # what the browser embeds at once; beyond it, the notebook
 MAX_LABEL = 48  # characters of a cluster's most central item in the legend
 BINS = (-0.3, 1.0, 0.02)  # the histogram of pair scores: from, to, width
 SHOWN_PAIRS = 20  # rows of the near-duplicates table
-
-
-def escape(text: str) -> str:
-    """Text for a plotly label or hover: plotly reads <b>, <br> and <a>, so <, > and & are written as entities."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+MIN_CLUSTERS, MAX_CLUSTERS = 2, 10  # the clusters menu's choices; auto_clusters stays within them
+KMEANS_STARTS = 4  # k-means++ starts, the best kept (scikit-learn's n_init; book-collection.js's starts)
+FORMULA_STARTS = "=+-@\t\r"  # a CSV cell starting so, after any apostrophes, gets one more (EXPORT_NOTE)
 
 
 def shorten(text: str, limit: int = MAX_LABEL) -> str:
@@ -44,7 +44,7 @@ def read_lines(text: str) -> tuple[list[str], int]:
 
 def auto_clusters(n: int) -> int:
     """How many clusters to look for among n items: about √(n/2), at least 2, at most 10 (and at most n)."""
-    return int(min(n, 10, max(2, round(math.sqrt(n / 2)))))
+    return int(min(n, MAX_CLUSTERS, max(MIN_CLUSTERS, round(math.sqrt(n / 2)))))
 
 
 def clusters(vectors: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
@@ -60,23 +60,12 @@ def clusters(vectors: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
     x = np.asarray(vectors, dtype=np.float64)
     k = max(1, min(k, len(np.unique(x, axis=0))))
     with reproducible.one_thread():  # k-means' sums split across threads round differently per thread count
-        labels = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(x)
+        labels = KMeans(n_clusters=k, n_init=KMEANS_STARTS, random_state=seed).fit_predict(x)
     sizes = np.bincount(labels, minlength=k)
     order = [c for c in np.argsort(-sizes, kind="stable") if sizes[c]]
     rename = np.full(k, -1)
     rename[order] = np.arange(len(order))
     return rename[labels]
-
-
-def central_items(vectors: np.ndarray, labels: np.ndarray, per: int = 2) -> list[list[int]]:
-    """For each cluster, its ``per`` items closest (by cosine) to the cluster's mean direction."""
-    out = []
-    for c in range(int(labels.max()) + 1):
-        members = np.flatnonzero(labels == c)
-        centre = vectors[members].mean(axis=0)
-        scores = vectors[members] @ (centre / max(np.linalg.norm(centre), 1e-12))
-        out.append([int(members[i]) for i in np.argsort(-scores, kind="stable")[:per]])
-    return out
 
 
 def _pair_blocks(vectors: np.ndarray, cells: float = 2e7):
@@ -121,8 +110,8 @@ def plot_collection_map(
         idx = np.flatnonzero(labels == c)
         traces.append(
             go.Scatter(
-                x=r(coords[idx, 0]),
-                y=r(coords[idx, 1]),
+                x=rounded(coords[idx, 0]),
+                y=rounded(coords[idx, 1]),
                 mode="markers",
                 name=f"{c + 1} · {escape(shorten(texts[best[0]]))}",
                 hovertext=[escape(shorten(texts[i], 200)) for i in idx],
@@ -131,7 +120,7 @@ def plot_collection_map(
                 marker=dict(color=COLORS[c % len(COLORS)], size=8, line=dict(width=0)),
             )
         )
-    centres = r([np.median(coords[labels == c], axis=0) for c in range(len(central))])
+    centres = rounded([np.median(coords[labels == c], axis=0) for c in range(len(central))])
     numbers = [dict(x=x, y=y, text=str(c + 1), showarrow=False, font=dict(size=15)) for c, (x, y) in enumerate(centres)]
     fig = go.Figure(traces)
     title = f"{len(texts)} texts, {method.upper()} map, {len(central)} clusters found in 384-D"
@@ -150,7 +139,7 @@ def plot_pair_scores(vectors: np.ndarray, threshold: float, floor: float) -> go.
     total = int(counts.sum())
     fig = go.Figure(
         go.Bar(
-            x=r(centres),
+            x=rounded(centres),
             y=counts,
             marker_color=[COLORS[3] if c >= threshold else COLORS[0] for c in centres],
             hovertemplate="cosine %{x:.2f}: %{y} pairs<extra></extra>",
@@ -229,7 +218,7 @@ def figures(result: dict, floor: float) -> list[go.Figure]:
 
 
 def _controls(texts: str, threshold: float, floor: float, demo: int) -> str:
-    clusters_menu = "".join(f'<option value="{k}">{k}</option>' for k in range(2, 11))
+    clusters_menu = "".join(f'<option value="{k}">{k}</option>' for k in range(MIN_CLUSTERS, MAX_CLUSTERS + 1))
     from panels import buttons, text_input
 
     return (

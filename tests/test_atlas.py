@@ -97,10 +97,10 @@ def test_the_filter_removes_everything_the_package_lists_and_their_plurals(words
 
 
 def test_a_glued_number_reads_as_an_ellipsis_in_the_books_paragraphs():
-    from booktext import _blocks
+    from booktext import markdown_blocks
 
     markdown = "The floor is {glue:text}`intro_floor:.2f` for {term}`words <cosine similarity>`, and {glue}`x` more."
-    assert _blocks(markdown) == [("text", "The floor is … for words, and … more.")]
+    assert markdown_blocks(markdown) == [("text", "The floor is … for words, and … more.")]
 
 
 def test_paragraphs_come_from_every_page_with_a_link_to_their_section():
@@ -264,7 +264,7 @@ def test_regions_never_take_the_paragraphs_red():
 def test_sixty_words_keep_more_for_seeds_0_to_4(helpers, five_maps):
     """The page's comparison: a 2-D UMAP of sixty words keeps far more of ten neighbours, for every seed."""
     from bookdata import load_groups
-    from inside import neighbour_retention
+    from neighbours import neighbour_retention
 
     words = [w for group in load_groups("sixty_words").values() for w in group]
     x = helpers.embed(words)

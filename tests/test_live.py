@@ -13,6 +13,7 @@ import yaml
 import arithmetic
 import bookdata
 import live
+import playground
 from browser import ROOT, toc_pages
 
 
@@ -58,7 +59,7 @@ def test_explorer_bad_input_is_one_line_message(helpers, text, words):
 
 
 def test_playground_weight_moves_the_neighbours(helpers, vocab):
-    panel = live.playground(vocab, "pizza", "pineapple", weight=0)
+    panel = playground.playground(vocab, "pizza", "pineapple", weight=0)
     at_zero = list(panel.figures[0].data[0].y)
     panel.controls["weight"].value = 10
     at_ten = list(panel.figures[0].data[0].y)
@@ -93,12 +94,13 @@ def test_every_chapter_has_one_live_panel_whose_code_is_hidden_on_the_site():
 
 
 def test_a_panel_is_html_in_the_build_and_a_widget_in_jupyterlab(monkeypatch, tmp_path):
+    import inside
     import panels
 
     monkeypatch.delenv("EMBEDDINGS_BOOK_PANELS", raising=False)
     panel = panels.explorer_panel("cat, dog, car")
     assert isinstance(panel.widget(), live.Live)
-    tokens = panels.tokens_panel("a bat").widget()  # a one-box panel: the box drives the chapter's own figure
+    tokens = inside.tokens_panel("a bat").widget()  # a one-box panel: the box drives the chapter's own figure
     tokens.controls["text"].value = "petrichor"
     assert "##rich" in list(tokens.figures[0].data[0].text)
     monkeypatch.setenv("EMBEDDINGS_BOOK_PANELS", str(tmp_path))

@@ -169,10 +169,10 @@ def test_kmeans_never_gives_an_empty_cluster_nor_more_than_the_different_rows(di
 
 
 def test_kmeans_in_the_browser_obeys_the_same_rule():
-    """book-collection.js's kmeans, run by node on random collections with repeats (tests/kmeans.test.mjs)."""
+    """book-collection.js's kmeans, run by node on random collections with repeats (tests/js/kmeans.test.mjs)."""
     node = shutil.which("node") or str(Path(sys.executable).parent / "node")
     proc = subprocess.run(
-        [node, "--test", str(Path(__file__).with_name("kmeans.test.mjs"))], capture_output=True, text=True
+        [node, "--test", str(Path(__file__).parent / "js" / "kmeans.test.mjs")], capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert re.search(r"^# pass [1-9]", proc.stdout, re.M), proc.stdout

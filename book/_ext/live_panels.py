@@ -58,11 +58,13 @@ PANEL_DATA = {  # data: the chapter that writes it
 }
 # panel data made from the book's own paragraphs: all of them, or those of the pages before a chapter
 READS_PROSE = {"atlas": None, "workbench": "your-texts"}
-SCRIPTS = [
+SCRIPTS = [  # classic scripts, in this order; they import the ES modules book-maths.js and book-formats.js
     "live/manifest.js",
-    "book-live.js",
+    "book-live-model.js",  # the model and what every panel shares (window.embeddingsBook)
+    "book-live.js",  # the panels' frame
     "book-live-panels.js",
     "book-live-atlas.js",
+    "book-live-atlas-map.js",
     "book-workbench.js",
     "book-workbench-io.js",
     "book-live-state.js",  # last: views carried by the URL, once every kind is defined

@@ -2,16 +2,22 @@
 
 * copies ``plotly.min.js`` from the installed ``plotly`` package into ``_static/`` and loads it once
   on every page (figures are emitted with ``include_plotlyjs=False``);
-* writes the book's light and dark plotly templates (``helpers.TEMPLATES``) to ``book-templates.js``
-  and copies the book's own ``book/_static/`` files (``book-figures.js`` applies the templates and fits
-  figures to the screen; the live panels' scripts are added by ``live_panels``);
+* writes what the JavaScript shares with the Python, from the one place each is defined: the settings
+  (``browser_constants``: palette, limits, bins, the atlas's trace names...) to ``book-constants.js``, read by
+  pages and workers as ``globalThis.bookConstants``, and the light and dark plotly templates
+  (``helpers.TEMPLATES``) to ``book-templates.js``;
+* copies the book's own ``book/_static/`` files (``book-figures.js`` applies the templates and fits figures
+  to the screen; the live panels' scripts are added by ``live_panels``);
 * removes the duplicate inline scripts JB1 adds (a console error otherwise) and unrendered widget state;
 * warns (an error under ``-W``) when any page would load a script or stylesheet from another site.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from sphinx.application import Sphinx
@@ -21,7 +27,7 @@ from sphinx.util.fileutil import copy_asset_file
 logger = logging.getLogger(__name__)
 PLOTLY_JS = "plotly.min.js"
 BOOK = Path(__file__).resolve().parent.parent
-SCRIPTS = ["book-templates.js", "book-figures.js", "book-teaching.js"]  # in this order, after plotly.js
+SCRIPTS = ["book-constants.js", "book-templates.js", "book-figures.js", "book-teaching.js"]  # after plotly.js
 STYLES = ["book-teaching.css"]  # predict-then-reveal questions, takeaways
 
 
@@ -31,19 +37,60 @@ def _plotly_js() -> Path:
     return Path(plotly.__file__).parent / "package_data" / PLOTLY_JS
 
 
-def _templates_js() -> str:
-    """The book's plotly templates for the browser, from the one place they are defined."""
-    import sys
-
-    from plotly.utils import PlotlyJSONEncoder
-
+@contextlib.contextmanager
+def _book_modules() -> Iterator[None]:
+    """The book's own modules importable by name, as the notebooks import them."""
     sys.path.insert(0, str(BOOK))
     try:
-        from helpers import TEMPLATES
+        yield
     finally:
         sys.path.remove(str(BOOK))
+
+
+def _templates_js() -> str:
+    """The book's plotly templates for the browser, from the one place they are defined."""
+    from plotly.utils import PlotlyJSONEncoder
+
+    with _book_modules():
+        from helpers import TEMPLATES
     as_json = {mode: template.to_plotly_json() for mode, template in TEMPLATES.items()}
     return f"window.bookTemplates = {json.dumps(as_json, cls=PlotlyJSONEncoder, separators=(',', ':'))};\n"
+
+
+def browser_constants() -> dict:
+    """Every value the site's JavaScript shares with the Python that drew the pages, read from where it is
+    defined (tests/test_js.py checks that no script carries a copy of its own)."""
+    with _book_modules():
+        import atlas
+        import atlas_view
+        import browser_model
+        import helpers
+        import live
+        import workbench
+    low, high, width = workbench.BINS
+    return {
+        "model": browser_model.MODEL_NAME,  # the folder name under _static/live/models/
+        "palette": list(helpers.COLORS),  # the book's 10 colours, in order
+        "ink": helpers.INK,
+        "maxTextChars": helpers.MAX_TEXT_CHARS,  # the longest text a box takes (helpers.embed's limit)
+        "explorer": {"maxWords": live.MAX_LIVE_WORDS},
+        "workbench": {
+            "maxItems": workbench.MAX_ITEMS,
+            "maxLabel": workbench.MAX_LABEL,
+            "shownPairs": workbench.SHOWN_PAIRS,
+            "bins": {"low": low, "high": high, "width": width},
+            "clusters": {"min": workbench.MIN_CLUSTERS, "max": workbench.MAX_CLUSTERS},
+            "kmeansStarts": workbench.KMEANS_STARTS,
+            "formulaStarts": workbench.FORMULA_STARTS,
+        },
+        "atlas": {"k": atlas.K, "traces": dict(atlas_view.TRACES)},
+    }
+
+
+def constants_js() -> str:
+    """``book-constants.js``: a classic script (pages load it first, workers import it) that sets the settings."""
+    text = json.dumps(browser_constants(), indent=1, ensure_ascii=False)
+    return f"/* Written by book/_ext/offline_assets.py from the book's Python: edit them there. */\nglobalThis.bookConstants = {text};\n"
 
 
 def _copy_assets(app: Sphinx) -> None:
@@ -52,7 +99,8 @@ def _copy_assets(app: Sphinx) -> None:
     static = Path(app.outdir) / "_static"
     static.mkdir(parents=True, exist_ok=True)
     copy_asset_file(str(_plotly_js()), str(static / PLOTLY_JS))
-    (static / SCRIPTS[0]).write_text(_templates_js(), encoding="utf-8")
+    (static / "book-constants.js").write_text(constants_js(), encoding="utf-8")
+    (static / "book-templates.js").write_text(_templates_js(), encoding="utf-8")
     for own in sorted((BOOK / "_static").iterdir()):  # the book's own scripts and styles
         copy_asset_file(str(own), str(static / own.name))
 

@@ -3,10 +3,12 @@
  * An ES module that book-model-worker.js imports when the workbench asks (never on the other pages'
  * panels). The heavy part, X·Xᵀ for up to 5,000 × 5,000 pairs, is a matrix product that transformers.js
  * runs on onnxruntime's WebAssembly (tf.matmul), a block of rows at a time: plain JavaScript loops took
- * about ten times as long. Everything works on unit rows, so a dot product is the cosine.
+ * about ten times as long. Everything works on unit rows, so a dot product is the cosine. The maths every
+ * panel shares (top-k, mulberry32, PCA) is book-maths.js's.
  */
 
-export const BINS = { low: -0.3, width: 0.02, count: 65 }; // as workbench.pair_histogram in Python
+import { dot, mulberry32, norm, pca as principalComponents, topK } from "./book-maths.js";
+
 export const PAIR_CAP = 100000; // the most similar pairs kept (the count is exact either way)
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0)); // lets a "cancel" message in
@@ -28,10 +30,12 @@ async function block(tf, X, n, d, r0, r1, c0) {
   return (await tf.matmul(a, b)).data;
 }
 
-/* Every pair (i < j) once: the histogram of all cosines, the pairs at or above `threshold` (the PAIR_CAP
-   most similar, sorted), and each text's `k` nearest others (for UMAP and "true neighbours"). */
-export async function scan(tf, X, n, d, { threshold, k, stop, progress }) {
-  const histogram = new Float64Array(BINS.count);
+/* Every pair (i < j) once: the histogram of all cosines in `bins` ({low, high, width}: workbench.BINS, the
+   ends take what falls outside), the pairs at or above `threshold` (the PAIR_CAP most similar, sorted), and
+   each text's `k` nearest others (for UMAP and "true neighbours"). */
+export async function scan(tf, X, n, d, { threshold, k, bins, stop, progress }) {
+  const count = Math.round((bins.high - bins.low) / bins.width);
+  const histogram = new Float64Array(count);
   const bestScore = new Float32Array(n * k).fill(-Infinity);
   const bestIndex = new Int32Array(n * k).fill(-1);
   const worst = new Int32Array(n); // position of each row's weakest kept neighbour
@@ -59,8 +63,8 @@ export async function scan(tf, X, n, d, { threshold, k, stop, progress }) {
       const line = i * cols;
       for (let j = i + 1; j < cols; j++) {
         const s = scores[line + j];
-        const bin = Math.floor((s - BINS.low) / BINS.width);
-        histogram[bin < 0 ? 0 : bin >= BINS.count ? BINS.count - 1 : bin]++;
+        const bin = Math.floor((s - bins.low) / bins.width);
+        histogram[bin < 0 ? 0 : bin >= count ? count - 1 : bin]++;
         const gj = r0 + j;
         offer(gi, gj, s);
         offer(gj, gi, s);
@@ -93,21 +97,9 @@ function orderNeighbours(bestScore, bestIndex, n, k) {
   return { index, score, k };
 }
 
-/* The same number of random draws on every run: mulberry32. */
-export function random(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function normalise(v) {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
-  s = Math.sqrt(s) || 1;
-  for (let i = 0; i < v.length; i++) v[i] /= s;
+  const length = norm(v);
+  for (let i = 0; i < v.length; i++) v[i] /= length;
   return v;
 }
 
@@ -126,12 +118,13 @@ export function distinctRows(X, n, d, upTo) {
   return count;
 }
 
-/* Spherical k-means (cosine), k-means++ starts, the best of `starts` runs; cluster 0 is the largest.
-   Never more clusters than different rows, and never an empty one: the answer's `k` says how many. */
-export async function kmeans(tf, X, n, d, k, { seed = 0, starts = 4, rounds = 100, stop = () => false } = {}) {
+/* Spherical k-means (cosine), k-means++ starts, the best of `starts` runs (workbench.KMEANS_STARTS, as
+   scikit-learn's n_init in Python); cluster 0 is the largest. Never more clusters than different rows, and
+   never an empty one: the answer's `k` says how many. */
+export async function kmeans(tf, X, n, d, k, { starts, seed = 0, rounds = 100, stop = () => false }) {
   const distinct = distinctRows(X, n, d, k);
   k = Math.max(1, Math.min(k, distinct));
-  const rand = random(seed);
+  const rand = mulberry32(seed);
   const data = new tf.Tensor("float32", X, [n, d]);
   let best = null;
   for (let start = 0; start < starts; start++) {
@@ -140,11 +133,10 @@ export async function kmeans(tf, X, n, d, k, { seed = 0, starts = 4, rounds = 10
     let pick = Math.floor(rand() * n);
     for (let c = 0; c < k; c++) {
       centres.set(X.subarray(pick * d, (pick + 1) * d), c * d);
+      const centre = centres.subarray(c * d, (c + 1) * d);
       let sum = 0;
       for (let i = 0; i < n; i++) {
-        let dot = 0;
-        for (let q = 0; q < d; q++) dot += X[i * d + q] * centres[c * d + q];
-        gap[i] = Math.min(gap[i], Math.max(0, 2 - 2 * dot));
+        gap[i] = Math.min(gap[i], Math.max(0, 2 - 2 * dot(centre, X, i * d)));
         sum += gap[i];
       }
       let r = rand() * sum;
@@ -199,42 +191,25 @@ function bySize(labels, X, n, d, kAsked) {
     const mean = new Float64Array(d);
     out.forEach((l, i) => { if (l === c) { members.push(i); for (let q = 0; q < d; q++) mean[q] += X[i * d + q]; } });
     normalise(mean);
-    const score = (i) => { let s = 0; for (let q = 0; q < d; q++) s += X[i * d + q] * mean[q]; return s; };
-    central.push(members.map((i) => [i, score(i)]).sort((x, y) => y[1] - x[1] || x[0] - y[0]).slice(0, 2).map((p) => p[0]));
+    central.push(topK(members.length, 2, (m) => dot(mean, X, members[m] * d)).map(([m]) => members[m]));
   }
   return { labels: out, central, sizes: order.map((c) => sizes[c]), k };
 }
 
-/* PCA exactly, with helpers.pca_map's sign rule (the largest score on each axis is positive): the
-   eigenvectors (ml-matrix) of the n x n Gram matrix of the centred rows when n <= d, else of the d x d
-   covariance; both are one matrix product. */
-export async function pca(tf, X, n, d, mlMatrix, dims = 2) {
-  const mean = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let q = 0; q < d; q++) mean[q] += X[i * d + q] / n;
-  const centred = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) for (let q = 0; q < d; q++) centred[i * d + q] = X[i * d + q] - mean[q];
-  const gram = n <= d;
-  const m = gram ? n : d;
-  const left = gram ? new tf.Tensor("float32", centred, [n, d]) : new tf.Tensor("float32", transpose(centred, d, 0, n), [d, n]);
-  const right = gram ? new tf.Tensor("float32", transpose(centred, d, 0, n), [d, n]) : new tf.Tensor("float32", centred, [n, d]);
-  const product = (await tf.matmul(left, right)).data;
-  const rows = Array.from({ length: m }, (_, i) => Array.from(product.subarray(i * m, (i + 1) * m)));
-  const evd = new mlMatrix.EigenvalueDecomposition(new mlMatrix.Matrix(rows), { assumeSymmetric: true });
-  const values = evd.realEigenvalues;
-  const axes = values.map((v, i) => [v, i]).sort((x, y) => y[0] - x[0]).slice(0, dims);
-  const coords = new Float32Array(n * dims);
-  axes.forEach(([value, col], axis) => {
-    const v = evd.eigenvectorMatrix.getColumn(col);
-    let big = 0;
-    let sign = 1;
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      if (gram) s = v[i] * Math.sqrt(Math.max(value, 0));
-      else for (let q = 0; q < d; q++) s += centred[i * d + q] * v[q];
-      coords[i * dims + axis] = s;
-      if (Math.abs(s) > big) { big = Math.abs(s); sign = s < 0 ? -1 : 1; }
-    }
-    for (let i = 0; i < n; i++) coords[i * dims + axis] *= sign;
-  });
-  return coords;
+/* PCA exactly (book-maths.js's, with helpers.pca_map's sign rule) of the collection: the product of the
+   centred rows is one WebAssembly matrix product (tf.matmul), of n x n rows when n <= d, else d x d; its
+   eigenvectors are ml-matrix's. */
+export function pca(tf, X, n, d, mlMatrix, dims = 2) {
+  async function multiply(centred, rows, width, gram) {
+    const m = gram ? rows : width;
+    const byRow = new tf.Tensor("float32", centred, [rows, width]);
+    const byColumn = new tf.Tensor("float32", transpose(centred, width, 0, rows), [width, rows]);
+    const product = (await tf.matmul(gram ? byRow : byColumn, gram ? byColumn : byRow)).data;
+    return Array.from({ length: m }, (_, i) => Array.from(product.subarray(i * m, (i + 1) * m)));
+  }
+  function eigen(rows) {
+    const evd = new mlMatrix.EigenvalueDecomposition(new mlMatrix.Matrix(rows), { assumeSymmetric: true });
+    return { values: evd.realEigenvalues, vector: (col) => evd.eigenvectorMatrix.getColumn(col) };
+  }
+  return principalComponents(X, n, d, { dims, multiply, eigen, Centred: Float32Array, Scores: Float32Array });
 }

@@ -22,7 +22,7 @@
   const saved = new WeakMap(); // div -> what the figure had before it was fitted to a narrow screen
 
   const theme = () => (document.documentElement.dataset.theme === "dark" ? "dark" : "light");
-  const plain = (s) => String(s || "").replace(/<[^>]+>/g, "");
+  const withoutTags = (s) => String(s || "").replace(/<[^>]+>/g, ""); // the text a reader sees of a plotly string
 
   function titleText(gd) {
     const t = gd.layout && gd.layout.title;
@@ -37,11 +37,11 @@
         const sup = line.match(/^<sup>(.*)<\/sup>$/i);
         const body = sup ? sup[1] : line;
         const max = sup ? Math.round(limit * 1.35) : limit;
-        if (plain(body).length <= max) return line;
+        if (withoutTags(body).length <= max) return line;
         const out = [];
         let cur = "";
         for (const word of body.split(" ")) {
-          if (cur && plain(cur + " " + word).length > max) {
+          if (cur && withoutTags(cur + " " + word).length > max) {
             out.push(cur);
             cur = word;
           } else {
@@ -321,5 +321,5 @@
 
   const drawAll = () => Promise.all(Array.from(pending.keys()).map(drawPending));
   window.addEventListener("beforeprint", drawAll);
-  window.bookFigures = { drawAll, drawNow: drawPending, drawn: () => drawn.size, pending: () => pending.size };
+  window.bookFigures = { drawAll, drawNow: drawPending, drawn: () => drawn.size, pending: () => pending.size, NARROW };
 })();

@@ -1,36 +1,21 @@
 /* The five kinds of live panel: what each checks, computes and draws (see book-live.js for the frame).
  * Each kind: bytes(manifest, panel) for its button, check(inputs) -> values or a ReaderError (before
- * anything downloads), run(values, panel, api) -> an optional note for the status line.
+ * anything downloads), run(values, panel, api) -> an optional note for the status line. The maths is
+ * book-maths.js's (imported when a panel first runs), the limits and colours the Python's (book-constants.js).
  */
 (function () {
   "use strict";
   const book = window.embeddingsBook;
   if (!book) return;
-  const { ReaderError, draw, plain } = book;
-  const MAX_CHARS = 2000;
-  const MAX_ENTRY = 200;
-  const MAX_WORDS = 60;
+  const { ReaderError, draw, escapeHtml, checkText, constants } = book;
+  const COLORS = constants.palette;
+  const MAX_ENTRY = 200; // characters of one word or phrase in the explorer and the playground
   const RTL = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]/;
-  const MEANINGFUL = /[\p{L}\p{N}]/u;
-  const COLORS = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#EECA3B", "#9D755D", "#FF9DA6", "#BAB0AC"];
   const RTL_NOTE = "Right-to-left text works, though this model learned mostly from English: expect rough answers.";
 
   const modelBytes = (m) => m.bytes.model || 0;
   const dataBytes = (m, panel) => (panel.dataset.panelData && m.bytes.panels && m.bytes.panels[panel.dataset.panelData]) || 0;
   const round = (x, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
-
-  /* One text from a box: not empty, not huge, not only emoji or punctuation. */
-  function checkText(text, what) {
-    text = String(text || "").trim();
-    if (!text) throw new ReaderError(`Type ${what}.`);
-    if (text.length > MAX_CHARS) {
-      throw new ReaderError(`That is ${text.length.toLocaleString("en")} characters; keep it under ${MAX_CHARS.toLocaleString("en")} (the model reads at most 256 word pieces anyway).`);
-    }
-    if (!MEANINGFUL.test(text)) {
-      throw new ReaderError(`“${text.slice(0, 20)}” has no letters or digits: the model reads emoji and symbols as [UNK], an unknown piece, so there is nothing to compare.`);
-    }
-    return text;
-  }
 
   function notes(texts) {
     const out = [];
@@ -39,73 +24,22 @@
     return out.join(" ") || null;
   }
 
-  function dot(a, b, offset = 0) {
-    let s = 0;
-    for (let i = 0; i < a.length; i++) s += a[i] * b[offset + i];
-    return s;
+  const maths = () => book.importModule("book-maths.js");
+
+  /* The k rows of `matrix` (row-major, as wide as `query`) nearest to query by cosine, as [row, cosine]. */
+  function nearestRows(math, query, matrix, rows, k, skip) {
+    const queryNorm = math.norm(query);
+    return math.topK(rows, k, (r) => math.cosine(query, matrix, r * query.length, queryNorm), skip);
   }
 
-  function topK(query, matrix, rows, k, skip = () => false) {
-    const width = query.length;
-    const norm = Math.sqrt(dot(query, query)) || 1;
-    const scores = [];
-    for (let r = 0; r < rows; r++) {
-      if (skip(r)) continue;
-      const v = matrix.subarray(r * width, (r + 1) * width);
-      scores.push([r, dot(query, v) / norm / (Math.sqrt(dot(v, v)) || 1)]);
-    }
-    return scores.sort((a, b) => b[1] - a[1]).slice(0, k);
-  }
-
-  /* PCA of a few vectors, exactly: eigenvectors of the centred Gram matrix (Jacobi rotations), with
-     helpers.pca_map's sign rule (the largest score of each axis is positive). */
-  function pca(vectors, dims) {
+  /* The explorer's map: the exact PCA of a few vectors (book-maths.js), to 3 decimals, as [[x, y(, z)], ...]. */
+  async function pcaOf(math, vectors, dims) {
     const n = vectors.length;
     const d = vectors[0].length;
-    const mean = new Float64Array(d);
-    vectors.forEach((v) => v.forEach((x, j) => (mean[j] += x / n)));
-    const centred = vectors.map((v) => Float64Array.from(v, (x, j) => x - mean[j]));
-    const a = centred.map((u) => centred.map((v) => dot(u, v)));
-    const e = a.map((_, i) => a.map((_, j) => (i === j ? 1 : 0)));
-    for (let sweep = 0; sweep < 60; sweep++) {
-      let off = 0;
-      for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p][q] ** 2;
-      if (off < 1e-18) break;
-      for (let p = 0; p < n; p++) {
-        for (let q = p + 1; q < n; q++) {
-          if (Math.abs(a[p][q]) < 1e-15) continue;
-          const theta = (a[q][q] - a[p][p]) / (2 * a[p][q]);
-          const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-          const c = 1 / Math.sqrt(t * t + 1);
-          const s = t * c;
-          for (let k = 0; k < n; k++) {
-            const akp = a[k][p], akq = a[k][q];
-            a[k][p] = c * akp - s * akq;
-            a[k][q] = s * akp + c * akq;
-          }
-          for (let k = 0; k < n; k++) {
-            const apk = a[p][k], aqk = a[q][k];
-            a[p][k] = c * apk - s * aqk;
-            a[q][k] = s * apk + c * aqk;
-          }
-          for (let k = 0; k < n; k++) {
-            const ekp = e[k][p], ekq = e[k][q];
-            e[k][p] = c * ekp - s * ekq;
-            e[k][q] = s * ekp + c * ekq;
-          }
-        }
-      }
-    }
-    const order = a.map((row, i) => [row[i], i]).sort((x, y) => y[0] - x[0]).slice(0, dims);
-    const coords = Array.from({ length: n }, () => new Array(dims).fill(0));
-    order.forEach(([value, col], axis) => {
-      const scale = Math.sqrt(Math.max(value, 0));
-      let best = 0;
-      for (let i = 0; i < n; i++) if (Math.abs(e[i][col]) > Math.abs(e[best][col])) best = i;
-      const sign = e[best][col] < 0 ? -1 : 1;
-      for (let i = 0; i < n; i++) coords[i][axis] = round(sign * e[i][col] * scale);
-    });
-    return coords;
+    const X = new Float64Array(n * d);
+    vectors.forEach((v, i) => X.set(v, i * d));
+    const scores = await math.pca(X, n, d, { dims, multiply: math.crossProducts, eigen: math.symmetricEigen });
+    return Array.from({ length: n }, (_, i) => Array.from({ length: dims }, (_, axis) => round(scores[i * dims + axis])));
   }
 
   const blank = { showticklabels: false, title: { text: "" }, zeroline: false };
@@ -123,7 +57,8 @@
       check(inputs) {
         const words = [...new Set(String(inputs.words || "").split(/[,\n]/).map((w) => w.trim()).filter(Boolean))];
         if (words.length < 2) throw new ReaderError("Type at least 2 words or phrases, separated by commas.");
-        if (words.length > MAX_WORDS) throw new ReaderError(`That is ${words.length} entries; this explorer draws up to ${MAX_WORDS} at a time.`);
+        const most = constants.explorer.maxWords;
+        if (words.length > most) throw new ReaderError(`That is ${words.length} entries; this explorer draws up to ${most} at a time.`);
         words.forEach((w, i) => {
           if (w.length > MAX_ENTRY) throw new ReaderError(`Entry ${i + 1} is ${w.length.toLocaleString("en")} characters long; keep each word or phrase under ${MAX_ENTRY} (separate them with commas).`);
           checkText(w, "a word");
@@ -131,11 +66,11 @@
         return { words, dims: Number(inputs.dims) === 3 ? 3 : 2 };
       },
       async run({ words, dims }, panel, api) {
-        const vectors = await api.embed(words);
-        const xyz = pca(vectors, dims);
+        const [vectors, math] = await Promise.all([api.embed(words), maths()]);
+        const xyz = await pcaOf(math, vectors, dims);
         const [map, heat] = panel.querySelectorAll(".plotly-graph-div");
         const title = { text: `${words.length} texts, PCA to ${dims}-D (computed in your browser)` };
-        const labels = words.map(plain);
+        const labels = words.map(escapeHtml);
         const common = { mode: "markers+text", text: labels, textposition: "top center", hovertemplate: "<b>%{text}</b><extra></extra>",
                          marker: { color: COLORS[0], size: dims === 3 ? 6 : 9 }, textfont: { size: 11 }, showlegend: false };
         const trace = dims === 3
@@ -145,7 +80,7 @@
           ? { title, height: 480, margin: { l: 0, r: 0, t: 60, b: 0 }, scene: { xaxis: blank, yaxis: blank, zaxis: blank, aspectmode: "cube" } }
           : { title, height: 480, xaxis: blank, yaxis: Object.assign({ scaleanchor: "x" }, blank) };
         await draw(map, [trace], layout);
-        const z = vectors.map((u) => vectors.map((v) => round(dot(u, v), 2)));
+        const z = vectors.map((u) => vectors.map((v) => round(math.dot(u, v), 2)));
         const side = Math.min(Math.max(360, 28 * words.length + 160), 900);
         await draw(heat, [{ type: "heatmap", z, text: z, x: labels, y: labels, texttemplate: "%{text:.2f}", textfont: { size: 10 },
                             zmin: Math.min(0, ...z.flat()), zmax: 1, colorbar: { title: { text: "cosine" } },
@@ -168,13 +103,13 @@
         return { a, b, c, w };
       },
       async run({ a, b, c, w }, panel, api) {
-        const data = await api.loadPanelData(panel.dataset.panelData);
+        const [data, math] = await Promise.all([api.loadPanelData(panel.dataset.panelData), maths()]);
         const words = data.meta.words;
         const [va, vb, vc] = await api.embed(c ? [a, b, c] : [a, b]);
         const query = va.map((x, i) => x + w * vb[i] - (vc ? vc[i] : 0));
         const inputs = new Set([a, b, c].filter(Boolean));
-        const hits = topK(query, data.vectors, words.length, data.meta.k || 8, (r) => inputs.has(words[r]));
-        const label = plain(`${a} + ${w}·${b}` + (c ? ` − ${c}` : ""));
+        const hits = nearestRows(math, query, data.vectors, words.length, data.meta.k || 8, (r) => inputs.has(words[r]));
+        const label = escapeHtml(`${a} + ${w}·${b}` + (c ? ` − ${c}` : ""));
         const [div] = panel.querySelectorAll(".plotly-graph-div");
         await draw(div, [{ type: "bar", orientation: "h", x: hits.map((h) => round(h[1])), y: hits.map((h) => words[h[0]]),
                            text: hits.map((h) => h[1].toFixed(2)), textposition: "inside", marker: { color: COLORS[0] },
@@ -190,11 +125,11 @@
       bytes: (m, panel) => modelBytes(m) + dataBytes(m, panel),
       check: (inputs) => ({ query: checkText(inputs.query, "a question or a few keywords") }),
       async run({ query }, panel, api) {
-        const data = await api.loadPanelData(panel.dataset.panelData);
+        const [data, math] = await Promise.all([api.loadPanelData(panel.dataset.panelData), maths()]);
         const { ids, passages, keywords } = data.meta;
         const [q] = await api.embed([query]);
-        const byMeaning = topK(q, data.vectors, ids.length, 3);
-        const byKeywords = keywordSearch(query, keywords, 3);
+        const byMeaning = nearestRows(math, q, data.vectors, ids.length, 3);
+        const byKeywords = keywordSearch(math, query, keywords, 3);
         const [div] = panel.querySelectorAll(".plotly-graph-div");
         const bars = (hits, axis) => ({
           type: "bar", orientation: "h", x: hits.map((h) => round(h[1])), y: hits.map((h) => `${ids[h[0]]}  `),
@@ -203,7 +138,7 @@
           hovertemplate: "%{hovertext}<extra>%{x:.2f}</extra>", showlegend: false, xaxis: `x${axis}`, yaxis: `y${axis}`,
         });
         const layout = ownLayout(div);
-        layout.title = { text: plain(query.length > 80 ? query.slice(0, 79) + "…" : query) };
+        layout.title = { text: escapeHtml(query.length > 80 ? query.slice(0, 79) + "…" : query) };
         await draw(div, [bars(byMeaning, ""), bars(byKeywords, "2")], layout);
         const none = byKeywords.length ? null : "No passage shares a keyword with it.";
         return [none, notes([query])].filter(Boolean).join(" ") || null;
@@ -214,10 +149,10 @@
       bytes: (m, panel) => modelBytes(m) + dataBytes(m, panel),
       check: (inputs) => ({ sentence: checkText(inputs.sentence, "a sentence that describes a digit") }),
       async run({ sentence }, panel, api) {
-        const data = await api.loadPanelData(panel.dataset.panelData);
+        const [data, math] = await Promise.all([api.loadPanelData(panel.dataset.panelData), maths()]);
         const [q] = await api.embed([sentence]);
         const count = data.vectorsShape[0];
-        const best = topK(q, data.vectors, count, 8);
+        const best = nearestRows(math, q, data.vectors, count, 8);
         const row = [];
         for (let y = 0; y < 8; y++) {
           const line = [];
@@ -230,12 +165,12 @@
         const [div] = panel.querySelectorAll(".plotly-graph-div");
         const layout = ownLayout(div);
         const quoted = sentence.length > 60 ? sentence.slice(0, 59) + "…" : sentence;
-        layout.title = { text: `The 8 held-out images closest to “${plain(quoted)}”` };
+        layout.title = { text: `The 8 held-out images closest to “${escapeHtml(quoted)}”` };
         layout.yaxis = Object.assign(layout.yaxis || {}, { tickvals: [], ticktext: [] });
         const ink = [[0, "#ffffff"], [1, "#000000"]]; // white paper, black ink: as the chapter's figure (gray_r)
         await draw(div, [{ type: "heatmap", z: row, zmin: 0, zmax: 16, colorscale: ink, showscale: false, hoverinfo: "skip" }], layout);
         const digits = best.map(([i]) => data.meta.labels[i]);
-        const heard = data.meta.sounds ? showClips(panel, data, q, quoted, api) : "";
+        const heard = data.meta.sounds ? showClips(math, panel, data, q, quoted, api) : "";
         return [`The images show ${digits.join(", ")}.${heard}`, notes([sentence])].filter(Boolean).join(" ");
       },
     },
@@ -246,7 +181,7 @@
       check(inputs) {
         const text = String(inputs.text || "").trim();
         if (!text) throw new ReaderError("Type a word or a sentence.");
-        if (text.length > MAX_CHARS) throw new ReaderError(`That is ${text.length.toLocaleString("en")} characters; the panel shows the pieces of up to 300.`);
+        if (text.length > constants.maxTextChars) throw new ReaderError(`That is ${text.length.toLocaleString("en")} characters; the panel shows the pieces of up to 300.`);
         return { text: text.slice(0, 300) };
       },
       async run({ text }, panel, api) {
@@ -264,7 +199,7 @@
         layout.yaxis = Object.assign(layout.yaxis || {}, { range: [-2.2 * (rows - 1) - 1.4, 0.7] });
         div.parentElement.style.height = layout.height + "px";
         await draw(div, [
-          { type: "scatter", x: xs, y: ys, mode: "markers+text", text: tokens.map(plain), textposition: "middle center",
+          { type: "scatter", x: xs, y: ys, mode: "markers+text", text: tokens.map(escapeHtml), textposition: "middle center",
             textfont: { size: 12, color: "white" }, marker: { symbol: "square", size: 52, color: tokens.map((t) => COLORS[kind(t)]) },
             customdata: ids, hovertemplate: "%{text}<br>id %{customdata}<extra></extra>", showlegend: false },
           { type: "scatter", x: xs, y: ys.map((y) => y - 0.9), mode: "text", text: ids.map(String), textfont: { size: 10 },
@@ -278,9 +213,9 @@
 
   /* The spoken clips closest to the reader's sentence, as <audio> elements built with DOM calls: text by
      textContent, each src one of the clips the chapter shipped. Returns a sentence for the status line. */
-  function showClips(panel, data, query, quoted, api) {
+  function showClips(math, panel, data, query, quoted, api) {
     const { folder, clips } = data.meta.sounds;
-    const best = topK(query, data.sound_vectors, clips.length, 5);
+    const best = nearestRows(math, query, data.sound_vectors, clips.length, 5);
     const figure = panel.querySelector(".book-clips");
     if (!figure) return "";
     const caption = figure.querySelector("figcaption");
@@ -306,7 +241,7 @@
 
   /* Keyword ranking as the chapter's TfidfVectorizer does it: lowercase words, English stop words out,
      1 + log(count), times idf, length 1, dot product with each passage's row. */
-  function keywordSearch(query, keywords, k) {
+  function keywordSearch(math, query, keywords, k) {
     const stop = new Set(keywords.stop_words);
     const counts = new Map();
     for (const m of query.toLowerCase().matchAll(/[\p{L}\p{N}_](?:[\p{L}\p{N}_-]*[\p{L}\p{N}_])?/gu)) {
@@ -316,12 +251,12 @@
     }
     const weights = new Map([...counts].map(([t, c]) => [t, (1 + Math.log(c)) * keywords.idf[t]]));
     const norm = Math.sqrt([...weights.values()].reduce((s, w) => s + w * w, 0)) || 1;
-    const scores = keywords.passage_terms.map((row, r) => {
+    const scores = keywords.passage_terms.map((row) => {
       let s = 0;
       for (const [t, w] of weights) s += (row[t] || 0) * w;
-      return [r, s / norm];
+      return s / norm;
     });
-    return scores.filter((s) => s[1] > 0).sort((a, b) => b[1] - a[1]).slice(0, k);
+    return math.topK(scores.length, k, (r) => scores[r], (r) => !(scores[r] > 0));
   }
 
   Object.assign(window.bookLiveKinds, kinds);

@@ -20,60 +20,21 @@
  * A kind with state beyond its inputs declares kind.state = {names, get(panel) -> {name: value},
  * set(panel, values) -> Promise<boolean>} (true: it showed the view itself, with no model).
  *
- * Contract, for tests: window.bookLiveState.parse(hash) -> Map(kind -> {name: value}) | null, or a LinkError.
+ * The format itself (parsing, writing, its limits) is book-formats.js's, an ES module imported when the page
+ * opens: a page opened from disk (file:, where browsers refuse modules) keeps its views but has no links.
+ *
+ * Contract, for tests: window.bookLiveState.parse(hash) -> Promise<Map(kind -> {name: value}) | null>, or it
+ * rejects with a LinkError (book-formats.js's parseViewLink).
  */
 (function () {
   "use strict";
-  const VERSION = "1";
-  const MAX_FRAGMENT = 24000; // characters, percent-encoded: 2,000 characters of any script, and the rest
-  const MAX_VALUE = 2000; // characters: a whole box of a search panel; a view with more is not put in a link
-  const MAX_KEYS = 16;
-  const KEY = /^([a-z]+)\.([a-z][a-z0-9_-]{0,31})$/;
-  const NOT_OURS = "This link is not one the book made, so the panel shows its default view.";
+  const book = window.embeddingsBook;
+  if (!book) return;
+  const MAX_VALUE = book.constants.maxTextChars; // characters: a whole box of a search panel; a view with more is not put in a link
   const SAME_ENTRY_MS = 1000; // applied changes closer together than this share one history entry
-
-  class LinkError extends Error {}
-
-  function decode(raw) {
-    try {
-      return decodeURIComponent(raw.replace(/\+/g, " "));
-    } catch (err) {
-      throw new LinkError("This link is damaged (its text is not valid percent-encoding), so the panel shows its default view.");
-    }
-  }
-
-  const isAnchor = (fragment) => !fragment || /^[\w.:%-]+$/.test(fragment);
-
-  /* "v=1&explorer.words=..." -> Map(kind -> {name: value}); null for an ordinary anchor. Throws LinkError. */
-  function parse(hash) {
-    const fragment = String(hash || "").replace(/^#/, "");
-    if (isAnchor(fragment)) return null;
-    if (fragment.length > MAX_FRAGMENT) {
-      throw new LinkError(`This link is too long (${fragment.length.toLocaleString("en")} characters; at most ${MAX_FRAGMENT.toLocaleString("en")}), so the panel shows its default view.`);
-    }
-    const parts = fragment.split("&").filter(Boolean);
-    if (parts.length > MAX_KEYS + 1) throw new LinkError("This link holds too many settings, so the panel shows its default view.");
-    const state = new Map();
-    let version = null;
-    for (const part of parts) {
-      const at = part.indexOf("=");
-      if (at < 1) throw new LinkError(NOT_OURS);
-      const key = decode(part.slice(0, at));
-      const value = decode(part.slice(at + 1));
-      if (key === "v") { version = value; continue; }
-      const match = KEY.exec(key);
-      if (!match) throw new LinkError(NOT_OURS);
-      if (value.length > MAX_VALUE) {
-        throw new LinkError(`A setting in this link is over ${MAX_VALUE.toLocaleString("en")} characters long, so the panel shows its default view.`);
-      }
-      if (!state.has(match[1])) state.set(match[1], {});
-      state.get(match[1])[match[2]] = value;
-    }
-    if (version !== VERSION) {
-      throw new LinkError(version === null ? NOT_OURS : "This link was made by another version of the book, so the panel shows its default view.");
-    }
-    return state;
-  }
+  let formats = null; // book-formats.js, once imported
+  const importFormats = () => book.importModule("book-formats.js").then((module) => (formats = module));
+  const parse = (hash) => formats.parseViewLink(hash, { maxValue: MAX_VALUE });
 
   /* ---- one panel: what it shares, how to read and set it ---- */
 
@@ -103,15 +64,15 @@
   function problem(panel, values) {
     const allowed = names(panel);
     for (const [name, value] of Object.entries(values)) {
-      if (!allowed.has(name)) return NOT_OURS;
+      if (!allowed.has(name)) return formats.NOT_OURS;
       const toggles = panel.querySelectorAll(`.live-toggle button[name="${CSS.escape(name)}"]`);
-      if (toggles.length && !Array.from(toggles).some((b) => b.value === value)) return NOT_OURS;
+      if (toggles.length && !Array.from(toggles).some((b) => b.value === value)) return formats.NOT_OURS;
       const field = panel.querySelector(`form [name="${CSS.escape(name)}"]`);
       if (field && field.type === "range") {
         const x = Number(value);
-        if (!/^-?\d+(\.\d+)?$/.test(value) || x < Number(field.min) || x > Number(field.max)) return NOT_OURS;
+        if (!/^-?\d+(\.\d+)?$/.test(value) || x < Number(field.min) || x > Number(field.max)) return formats.NOT_OURS;
       }
-      if (field && field.tagName === "SELECT" && !Array.from(field.options).some((o) => o.value === value)) return NOT_OURS;
+      if (field && field.tagName === "SELECT" && !Array.from(field.options).some((o) => o.value === value)) return formats.NOT_OURS;
     }
     return null;
   }
@@ -135,20 +96,15 @@
 
   /* The URL fragment for the panels' current view: "" for the page's own view, null if it is too long. */
   function fragment() {
-    const out = new URLSearchParams();
-    out.set("v", VERSION);
     let changed = false;
-    panels.forEach((panel) => {
-      const now = read(panel);
+    const views = panels.map((panel) => {
+      const now = read(panel); // all of it: a link opens exactly this view
       const before = defaults.get(panel) || {};
-      Object.entries(now).forEach(([name, value]) => {
-        if (value !== before[name]) changed = true;
-        out.set(`${panel.dataset.live}.${name}`, value); // all of it: a link opens exactly this view
-      });
+      if (Object.entries(now).some(([name, value]) => value !== before[name])) changed = true;
+      return [panel.dataset.live, now];
     });
-    const hash = "#" + out.toString().replace(/\+/g, "%20");
-    if ([...out.values()].some((v) => v.length > MAX_VALUE) || hash.length > MAX_FRAGMENT) return null;
-    return changed ? hash : "";
+    const hash = formats.formatViewLink(views, { maxValue: MAX_VALUE });
+    return hash === null ? null : changed ? hash : "";
   }
 
   const url = (hash) => location.pathname + location.search + hash;
@@ -188,10 +144,10 @@
     try {
       state = parse(location.hash);
       if (state && [...state.keys()].some((kind) => !panels.some((panel) => panel.dataset.live === kind))) {
-        throw new LinkError(NOT_OURS); // a view of a panel this page does not have
+        throw new formats.LinkError(formats.NOT_OURS); // a view of a panel this page does not have
       }
     } catch (err) {
-      if (!(err instanceof LinkError)) throw err;
+      if (!(err instanceof formats.LinkError)) throw err;
       for (const panel of panels) await showDefault(panel, err.message);
       return;
     }
@@ -217,7 +173,7 @@
     try {
       await navigator.clipboard.writeText(link);
       panel.bookSay("Link copied: it opens this view.");
-    } catch (err) {
+    } catch {
       panel.bookSay("Your browser did not let the page copy: the link is in the address bar.");
     }
   }
@@ -225,8 +181,14 @@
   function init() {
     panels = Array.from(document.querySelectorAll("[data-live]")).filter((p) => p.bookFill && p.bookApply);
     if (!panels.length) return;
+    panels.forEach((panel) => defaults.set(panel, read(panel)));
+    if (location.protocol === "file:") return; // browsers refuse ES modules from disk: no links there
+    importFormats().then(offerLinks);
+  }
+
+  /* Once book-formats.js is in: a "Copy link" button per panel, history, and the view the URL holds. */
+  function offerLinks() {
     panels.forEach((panel) => {
-      defaults.set(panel, read(panel));
       panel.addEventListener("input", typed);
       panel.addEventListener("book:applied", applied); // the frame announces the reader's changes only
       const actions = panel.querySelector(".live-actions");
@@ -245,12 +207,12 @@
     });
     window.addEventListener("popstate", () => {
       const hash = location.hash.replace(/^#/, "");
-      if (hash && isAnchor(hash)) return; // a heading's anchor: the reader moved on the page, not the view
+      if (hash && formats.isAnchor(hash)) return; // a heading's anchor: the reader moved on the page, not the view
       committed = location.hash;
       restore({ fromHistory: true });
     });
     restore({ fromHistory: false });
   }
 
-  window.bookLiveState = { parse, LinkError, VERSION, init };
+  window.bookLiveState = { parse: (hash) => importFormats().then(() => parse(hash)), init };
 })();

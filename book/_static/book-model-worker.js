@@ -1,6 +1,6 @@
 /* The model behind every live panel, off the page's main thread (a module Web Worker).
  *
- * book-live.js starts this worker the first time a reader asks for the model (or the tokenizer), and
+ * book-live-model.js starts this worker the first time a reader asks for the model (or the tokenizer), and
  * sends it the manifest. The worker imports transformers.js from _static/live/, loads all-MiniLM-L6-v2
  * and onnxruntime's WebAssembly from the same folder (never from another site), unpacks the gzipped
  * files with DecompressionStream, and counts the bytes for the page's progress line.
@@ -34,9 +34,11 @@ const LOADING = {
 };
 /* ==================================================================================================== */
 
-const MAX_TOKENS = 256; // what the model reads; longer texts are cut (as sentence-transformers does)
+/* What the model reads (256 word pieces; longer texts are cut, as sentence-transformers does): the model's
+   max_seq_length, which browser_model.py writes into the tokenizer's config. */
+const maxTokens = (tokenizer) => tokenizer.model_max_length;
 let live = null; // URL of _static/live/
-let manifest = { files: {}, bytes: {}, model: "all-MiniLM-L6-v2" };
+let manifest = null; // the page's (live/manifest.js): the model's name, the files and their sizes
 
 class ReaderError extends Error {}
 
@@ -135,7 +137,7 @@ async function pump() {
     const job = queue.shift();
     try {
       await job();
-    } catch (err) {
+    } catch {
       // each job answers its own errors; nothing may escape as an unhandled error
     }
   }
@@ -214,7 +216,7 @@ async function embed(id, texts, progress, wantCount, keep) {
   if (wantCount) {
     const seen = new Map();
     texts.forEach((t, i) => {
-      if (!seen.has(t)) seen.set(t, extractor.tokenizer.encode(t).length > MAX_TOKENS);
+      if (!seen.has(t)) seen.set(t, extractor.tokenizer.encode(t).length > maxTokens(extractor.tokenizer));
       if (seen.get(t)) cut.push(i);
     });
   }
@@ -225,10 +227,13 @@ async function embed(id, texts, progress, wantCount, keep) {
 
 let collection = null;
 let maths = null;
+/* transformers.js (its matrix product), book-collection.js, ml-matrix, and the settings the Python shares
+   (book-constants.js, written at build time: the histogram's bins, k-means' starts). */
 function collectionMaths() {
   if (!maths) {
-    maths = Promise.all([transformers(), import(new URL("../book-collection.js", live).href),
-                         import(new URL("matrix.umd.js", live).href)]).then(([tf, module]) => ({ tf, module, ml: globalThis.mlMatrix }));
+    const script = (name) => import(new URL(name, live).href);
+    maths = Promise.all([transformers(), script("../book-collection.js"), script("matrix.umd.js"), script("../book-constants.js")])
+      .then(([tf, module]) => ({ tf, module, ml: globalThis.mlMatrix, workbench: globalThis.bookConstants.workbench }));
     maths.catch(() => (maths = null));
   }
   return maths;
@@ -241,7 +246,7 @@ function held() {
 
 async function scanPairs(id, threshold, neighbours) {
   const c = held();
-  const { tf, module } = await collectionMaths();
+  const { tf, module, workbench } = await collectionMaths();
   const cached = c.scans;
   const last = cached && cached.pairs.s.length ? cached.pairs.s[cached.pairs.s.length - 1] : Infinity;
   const usable = cached && threshold >= cached.threshold && cached.neighbours.k >= neighbours &&
@@ -249,7 +254,7 @@ async function scanPairs(id, threshold, neighbours) {
   if (!usable) {
     const stop = () => cancelled.has(id);
     const progress = (done, total) => postMessage({ id, progress: [done, total] });
-    const found = await module.scan(tf, c.X, c.n, c.d, { threshold, k: neighbours, stop, progress });
+    const found = await module.scan(tf, c.X, c.n, c.d, { threshold, k: neighbours, bins: workbench.bins, stop, progress });
     if (!found) { cancelled.delete(id); throw Object.assign(new Error("cancelled"), { cancelled: true }); }
     c.scans = Object.assign(found, { threshold });
   }
@@ -266,8 +271,8 @@ async function scanPairs(id, threshold, neighbours) {
 async function clusters(id, k) {
   const c = held();
   if (!c.clusters.has(k)) {
-    const { tf, module } = await collectionMaths();
-    const found = await module.kmeans(tf, c.X, c.n, c.d, k, { stop: () => cancelled.has(id) });
+    const { tf, module, workbench } = await collectionMaths();
+    const found = await module.kmeans(tf, c.X, c.n, c.d, k, { starts: workbench.kmeansStarts, stop: () => cancelled.has(id) });
     if (!found) { cancelled.delete(id); throw Object.assign(new Error("cancelled"), { cancelled: true }); }
     c.clusters.set(k, found);
   }
@@ -288,8 +293,8 @@ async function tokenize(text) {
   const tokenizer = await loadTokenizer();
   return {
     result: {
-      tokens: tokenizer.tokenize(text, { add_special_tokens: true }).slice(0, MAX_TOKENS),
-      ids: Array.from(tokenizer.encode(text).slice(0, MAX_TOKENS), Number),
+      tokens: tokenizer.tokenize(text, { add_special_tokens: true }).slice(0, maxTokens(tokenizer)),
+      ids: Array.from(tokenizer.encode(text).slice(0, maxTokens(tokenizer)), Number),
     },
   };
 }
@@ -309,7 +314,7 @@ onmessage = ({ data }) => {
   const { id, type } = data || {};
   if (type === "init") {
     live = new URL(data.live);
-    manifest = data.manifest || manifest;
+    manifest = data.manifest;
   } else if (type === "cancel") {
     cancelled.add(data.id);
   } else if (type === "load") {

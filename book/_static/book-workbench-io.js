@@ -164,8 +164,7 @@
     async duplicates(threshold) {
       const c = wb.stateOf(panelOf()).collection;
       if (!c) throw new ReaderError("Load some texts first.");
-      const n = c.items.length;
-      const out = await book.askModel({ type: "scan", threshold: Number(threshold), neighbours: Math.max(1, Math.min(14, n - 2)) });
+      const out = await book.askModel({ type: "scan", threshold: Number(threshold), neighbours: wb.neighboursFor(c.items.length) });
       return Array.from(out.s, (score, p) => ({ a: out.a[p], b: out.b[p], score }));
     },
   };

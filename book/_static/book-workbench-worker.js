@@ -1,8 +1,10 @@
 /* The workbench's second thread: reads the reader's files, lays out UMAP maps, writes the exports.
  *
  * A classic Web Worker (papaparse and umap-js are UMD scripts, loaded with importScripts from
- * _static/live/). Nothing here fetches anything else, and nothing is stored: a file is read into memory,
- * its texts go back to the page, and the last parsed file is kept only to switch columns.
+ * _static/live/, with the settings the Python shares, book-constants.js); mulberry32 and the CSV cells'
+ * rule come from the ES modules book-maths.js and book-formats.js. Nothing here fetches anything else, and
+ * nothing is stored: a file is read into memory, its texts go back to the page, and the last parsed file is
+ * kept only to switch columns.
  *
  * Messages in:  {type: "init", live}, then {id, type: "ready"} -> true once both libraries are in
  *               {id, type: "read", file, column}    -> {items, total, columns, column, notes}
@@ -12,10 +14,11 @@
  * Messages out: {id, result} | {id, error, reader} | {id, progress: [done, total]}
  */
 
-const LIMIT = 5000; // texts the workbench embeds at once
 const MAX_BYTES = 100e6; // files larger than this are not opened
 const MAX_CHARS = 30000; // longer texts are cut here: the model reads at most 256 word pieces of them anyway
 let parsed = null;
+let shared = null; // {workbench: the settings the Python shares, maths, formats: the ES modules}
+let sharing = null; // a promise of them, from "init" on
 
 class ReaderError extends Error {}
 const count = (n) => n.toLocaleString("en");
@@ -37,7 +40,7 @@ function decode(bytes) {
   if (bom) {
     try {
       return { text: new TextDecoder(bom[0], { fatal: true }).decode(bytes), note: null };
-    } catch (err) {
+    } catch {
       throw new ReaderError(`This file starts like ${bom[0].toUpperCase()} text but is not valid ${bom[0].toUpperCase()}: save it again as UTF-8.`);
     }
   }
@@ -52,7 +55,7 @@ function decode(bytes) {
   }
   try {
     return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes), note: null };
-  } catch (err) {
+  } catch {
     return { text: new TextDecoder("windows-1252").decode(bytes), note: "The file is not UTF-8; it was read as Latin-1 (Windows-1252): check that accented letters look right." };
   }
 }
@@ -113,7 +116,7 @@ function jsonLines(text) {
       const value = JSON.parse(line);
       if (value && typeof value === "object" && !Array.isArray(value)) rows.push(value);
       else bad++;
-    } catch (err) {
+    } catch {
       bad++;
     }
   }
@@ -165,8 +168,9 @@ function choose(column) {
 function finish(items, skipped, columns, column, notes) {
   const total = items.length;
   if (skipped) notes = [...notes, `${count(skipped)} empty ${parsed.rows ? "value" : "line"}${skipped > 1 ? "s" : ""} skipped.`];
-  if (total > LIMIT) notes = [...notes, `The file holds ${count(total)} texts; the first ${count(LIMIT)} are used (the notebook below takes any number).`];
-  return { result: { items: items.slice(0, LIMIT), total, columns, column, notes, name: parsed.name } };
+  const limit = shared.workbench.maxItems; // texts the workbench embeds at once
+  if (total > limit) notes = [...notes, `The file holds ${count(total)} texts; the first ${count(limit)} are used (the notebook below takes any number).`];
+  return { result: { items: items.slice(0, limit), total, columns, column, notes, name: parsed.name } };
 }
 
 async function read(file, column) {
@@ -188,15 +192,6 @@ async function read(file, column) {
 
 /* ---- UMAP, on the exact neighbours the model worker found (as helpers.project does in Python) ---- */
 
-function random(seed) { // mulberry32, as book-collection.js
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function umap(id, n, neighbours) {
   const k = neighbours.k;
   const indices = [];
@@ -205,7 +200,7 @@ function umap(id, n, neighbours) {
     indices.push([i, ...neighbours.index.subarray(i * k, (i + 1) * k)]);
     distances.push([0, ...Array.from(neighbours.score.subarray(i * k, (i + 1) * k), (s) => Math.max(0, 1 - s))]);
   }
-  const model = new UMAP.UMAP({ nComponents: 2, nNeighbors: k + 1, minDist: 0.3, random: random(0) });
+  const model = new UMAP.UMAP({ nComponents: 2, nNeighbors: k + 1, minDist: 0.3, random: shared.maths.mulberry32(0) });
   model.setPrecomputedKNN(indices, distances);
   const epochs = model.initializeFit(indices); // only its length is read once the neighbours are given
   for (let e = 0; e < epochs; e++) {
@@ -219,12 +214,11 @@ function umap(id, n, neighbours) {
 
 /* ---- exports ---- */
 
-/* A cell a spreadsheet would run as a formula (OWASP: CSV injection) gets one leading apostrophe; cells that
-   already start with apostrophes before such a character get one more, so removing one always restores the
-   text (workbench.EXPORT_NOTE tells the reader). Numbers are never touched. */
-const FORMULA = /^'*[=+\-@\t\r]/;
-const csv = (fields, data) =>
-  new Blob([Papa.unparse({ fields, data }, { newline: "\n", escapeFormulae: FORMULA }) + "\n"], { type: "text/csv" });
+/* A CSV file in which a cell a spreadsheet would run as a formula gets one more apostrophe (book-formats.js). */
+function csv(fields, data) {
+  const escapeFormulae = shared.formats.formulaPattern(shared.workbench.formulaStarts);
+  return new Blob([Papa.unparse({ fields, data }, { newline: "\n", escapeFormulae }) + "\n"], { type: "text/csv" });
+}
 const number = (x) => Number(x.toPrecision(7));
 
 /* NumPy's .npy format, version 1.0: magic, header length, a dict padded with spaces to a multiple of 64. */
@@ -261,10 +255,14 @@ function exported({ what, texts, flat, width, coords, labels, names, pairs }) {
 onmessage = async ({ data }) => {
   const { id, type } = data || {};
   if (type === "init") {
-    importScripts(new URL("papaparse.min.js", data.live).href, new URL("umap-js.min.js", data.live).href);
+    const at = (name) => new URL(name, data.live).href;
+    importScripts(at("papaparse.min.js"), at("umap-js.min.js"), at("../book-constants.js"));
+    sharing = Promise.all([import(at("../book-maths.js")), import(at("../book-formats.js"))])
+      .then(([maths, formats]) => { shared = { workbench: globalThis.bookConstants.workbench, maths, formats }; });
     return;
   }
   try {
+    await sharing;
     let out;
     if (type === "ready") out = { result: typeof Papa === "object" && typeof UMAP === "object" };
     else if (type === "read") out = await read(data.file, data.column);

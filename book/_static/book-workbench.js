@@ -2,7 +2,8 @@
  * clusters, near-duplicate pairs, a search by meaning and exports. Nothing leaves the page: the texts go
  * to the model's worker (book-model-worker.js, with book-collection.js for the pairs, clusters and PCA)
  * and to the workbench's worker (book-workbench-worker.js: files, UMAP, exports), never to a server, a
- * URL or the browser's storage. Everything from a file or the keyboard is shown as text only.
+ * URL or the browser's storage. Everything from a file or the keyboard is shown as text only. Its limits,
+ * bins and colours are the Python's (book-constants.js: workbench.py, helpers.COLORS).
  *
  * Contract, for tests: window.embeddingsBook.workbench.load(texts) -> Promise<{n, truncated, clusters}>
  * (what the panel runs, progress and all); .vectors() -> Float32Array[] in input order;
@@ -12,57 +13,42 @@
   "use strict";
   const book = window.embeddingsBook;
   if (!book) return;
-  const { ReaderError, draw } = book;
+  const { ReaderError, draw, escapeHtml, constants } = book;
+  const settings = constants.workbench;
+  const COLORS = constants.palette;
   const script = document.currentScript;
   const base = script ? script.src : document.baseURI;
   const live = new URL("live/", base);
-  const LIMIT = 5000;
-  const SHOWN = 20; // rows of the near-duplicates table
   const NEAREST = 10; // items of the nearest list
   const MEANINGFUL = /[\p{L}\p{N}]/u;
-  const COLORS = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#EECA3B", "#9D755D", "#FF9DA6", "#BAB0AC"];
   const count = (n) => n.toLocaleString("en");
   const plural = (n, word, many = word + "s") => `${count(n)} ${n === 1 ? word : many}`;
-  const escape = book.plain; // for plotly strings
-  const shorten = (t, limit = 48) => { t = String(t).replace(/\s+/g, " ").trim(); return t.length <= limit ? t : t.slice(0, limit - 1).trimEnd() + "…"; };
+  const shorten = (t, limit = settings.maxLabel) => { t = String(t).replace(/\s+/g, " ").trim(); return t.length <= limit ? t : t.slice(0, limit - 1).trimEnd() + "…"; };
   const abort = () => new DOMException("Cancelled", "AbortError");
   const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
-  const autoClusters = (n) => Math.min(n, 10, Math.max(2, Math.round(Math.sqrt(n / 2)))); // as workbench.auto_clusters
+  const clustersWithin = (n, k) => Math.min(n, settings.clusters.max, Math.max(settings.clusters.min, k));
+  const autoClusters = (n) => clustersWithin(n, Math.round(Math.sqrt(n / 2))); // as workbench.auto_clusters
   const neighboursFor = (n) => Math.max(1, Math.min(14, n - 2)); // with the text itself, UMAP's 15 (helpers.project)
 
-  /* ---- the workbench's worker: files, UMAP, exports ---- */
+  /* ---- the workbench's worker: files, UMAP, exports (a Cancel stops it; the next request starts another) ---- */
 
   let helper = null;
-  let nextId = 0;
-  const waiting = new Map();
+  function startHelper() {
+    if (!helper) {
+      helper = new Worker(new URL("book-workbench-worker.js", base));
+      helper.onerror = (e) => { e.preventDefault(); stopHelper(new ReaderError("The workbench could not start its helper; reload the page to try again.")); };
+      helper.onmessage = ({ data }) => requests.settle(data);
+      helper.postMessage({ type: "init", live: live.href });
+    }
+    return helper;
+  }
+  const requests = book.workerRequests({ start: startHelper, cancel: () => stopHelper(abort()) });
   function stopHelper(err) {
     if (helper) helper.terminate();
     helper = null;
-    waiting.forEach((job) => job.reject(err));
-    waiting.clear();
+    requests.rejectAll(err);
   }
-  function askHelper(message, { onProgress, signal } = {}) {
-    return new Promise((resolve, reject) => {
-      if (signal && signal.aborted) return reject(abort());
-      if (!helper) {
-        helper = new Worker(new URL("book-workbench-worker.js", base));
-        helper.onerror = (e) => { e.preventDefault(); stopHelper(new ReaderError("The workbench could not start its helper; reload the page to try again.")); };
-        helper.onmessage = ({ data }) => {
-          const job = waiting.get(data.id);
-          if (!job) return;
-          if (data.progress) return job.onProgress && job.onProgress(...data.progress);
-          waiting.delete(data.id);
-          if (data.error === undefined) job.resolve(data.result);
-          else job.reject(data.reader ? new ReaderError(data.error) : new Error(data.error));
-        };
-        helper.postMessage({ type: "init", live: live.href });
-      }
-      const id = ++nextId;
-      waiting.set(id, { resolve, reject, onProgress });
-      if (signal) signal.addEventListener("abort", () => stopHelper(abort()), { once: true });
-      helper.postMessage(Object.assign({ id }, message));
-    });
-  }
+  const askHelper = requests.ask;
 
   /* ---- state, one per panel ---- */
 
@@ -104,9 +90,9 @@
       if (spaces && items.length) notes.push(`${plural(spaces, "line")} held only spaces and ${spaces === 1 ? "was" : "were"} skipped.`);
     }
     if (!items.length) throw new ReaderError("Paste some texts, one per line, or open a file (.txt, .csv, .tsv or .jsonl).");
-    if (items.length > LIMIT) {
-      notes.push(`Using the first ${count(LIMIT)} of ${count(items.length)} texts (the notebook below takes any number).`);
-      items = items.slice(0, LIMIT);
+    if (items.length > settings.maxItems) {
+      notes.push(`Using the first ${count(settings.maxItems)} of ${count(items.length)} texts (the notebook below takes any number).`);
+      items = items.slice(0, settings.maxItems);
     }
     if (items.length < 3) throw new ReaderError(`Give at least 3 texts, one per line, to map and compare; there ${items.length === 1 ? "is 1" : "are 2"}.`);
     const repeats = items.length - new Set(items).size;
@@ -114,16 +100,18 @@
     const symbols = items.filter((t) => !MEANINGFUL.test(t)).length;
     if (symbols) notes.push(`${plural(symbols, "text")} ${symbols === 1 ? "has" : "have"} no letters or digits: the model reads emoji and symbols as [UNK], so such texts all land on one spot.`);
     const n = items.length;
-    const threshold = Number.isFinite(Number(inputs.threshold)) ? Math.min(1, Math.max(0.2, Number(inputs.threshold))) : 0.75;
+    const slider = panel.querySelector('input[name="threshold"]'); // its bounds and first value are the Python's
+    const threshold = Number.isFinite(Number(inputs.threshold))
+      ? Math.min(Number(slider.max), Math.max(Number(slider.min), Number(inputs.threshold))) : Number(slider.defaultValue);
     const asked = Number.parseInt(inputs.clusters, 10);
-    const k = Number.isFinite(asked) ? Math.min(n, 10, Math.max(2, asked)) : autoClusters(n);
+    const k = Number.isFinite(asked) ? clustersWithin(n, asked) : autoClusters(n);
     const same = st.collection && sameItems(st.collection.items, items);
     const item = same ? Number.parseInt(inputs.item, 10) : NaN; // a picked text belongs to its collection
     if (!same && inputs.item) panel.bookFill({ item: "" });
     return {
       items, notes, threshold: Math.round(threshold * 100) / 100, k,
       method: inputs.method === "pca" || n < 4 ? "pca" : "umap",
-      query: String(inputs.query || "").trim().slice(0, 2000),
+      query: String(inputs.query || "").trim().slice(0, constants.maxTextChars),
       item: Number.isInteger(item) && item >= 0 && item < n ? item : null,
     };
   }
@@ -176,8 +164,8 @@
       }
       let found = null;
       if (v.query) {
-        const [q] = await api.embed([v.query]);
-        found = { title: `Nearest to “${shorten(v.query, 80)}”, by cosine`, hits: search(q, next), selected: null };
+        const [[q], math] = await Promise.all([api.embed([v.query]), book.importModule("book-maths.js")]);
+        found = { title: `Nearest to “${shorten(v.query, 80)}”, by cosine`, hits: search(math, q, next), selected: null };
       } else if (v.item !== null) {
         found = { title: `Nearest to text ${v.item + 1}, “${shorten(next.items[v.item], 80)}”, in 384-D`, hits: neighbours(v.item, next), selected: v.item };
       }
@@ -204,14 +192,9 @@
     return [parts.join("; ") + ".", ...v.notes].join(" ");
   }
 
-  function dot(a, flat, offset) {
-    let s = 0;
-    for (let i = 0; i < a.length; i++) s += a[i] * flat[offset + i];
-    return s;
-  }
-  function search(q, c) {
-    const scores = c.items.map((_, i) => [i, dot(q, c.flat, i * c.width)]);
-    return scores.sort((x, y) => y[1] - x[1]).slice(0, NEAREST);
+  /* The texts nearest to a query vector, as [index, cosine] (unit vectors: a dot product is the cosine). */
+  function search(math, q, c) {
+    return math.topK(c.items.length, NEAREST, (i) => math.dot(q, c.flat, i * c.width));
   }
   function neighbours(item, c) {
     const { index, score, k } = c.scan.neighbours;
@@ -230,7 +213,7 @@
       webgl = !!gl;
       const lose = gl && gl.getExtension("WEBGL_lose_context");
       if (lose) lose.loseContext();
-    } catch (err) {
+    } catch {
       webgl = false;
     }
   }
@@ -246,13 +229,13 @@
     const floor = Number(panel.dataset.noiseFloor);
     const coords = c.maps[v.method];
     const { labels, central } = c.clusters;
-    const names = central.map((best) => escape(shorten(c.items[best[0]])));
+    const names = central.map((best) => escapeHtml(shorten(c.items[best[0]])));
     const type = pointsType(c.items.length);
     const traces = central.map((_, cluster) => {
       const idx = [];
       labels.forEach((l, i) => { if (l === cluster) idx.push(i); });
       return { type, mode: "markers", name: `${cluster + 1} · ${names[cluster]}`, x: idx.map((i) => coords[2 * i]), y: idx.map((i) => coords[2 * i + 1]),
-               hovertext: idx.map((i) => escape(shorten(c.items[i], 200))), customdata: idx,
+               hovertext: idx.map((i) => escapeHtml(shorten(c.items[i], 200))), customdata: idx,
                hovertemplate: `%{hovertext}<extra>cluster ${cluster + 1}</extra>`, marker: { color: COLORS[cluster % COLORS.length], size: 8, line: { width: 0 } } };
     });
     const middle = central.map((_, cluster) => {
@@ -266,9 +249,9 @@
     if (found && found.selected !== null) {
       const ring = found.hits.map((h) => h[0]);
       traces.push({ type, mode: "markers", name: "its 10 nearest in 384-D", x: ring.map((i) => coords[2 * i]), y: ring.map((i) => coords[2 * i + 1]),
-                    hoverinfo: "skip", marker: { symbol: "circle-open", size: 16, color: "#E45756", line: { width: 2 } } });
+                    hoverinfo: "skip", marker: { symbol: "circle-open", size: 16, color: COLORS[3], line: { width: 2 } } });
       traces.push({ type, mode: "markers", name: "the text you picked", x: [coords[2 * found.selected]], y: [coords[2 * found.selected + 1]],
-                    hoverinfo: "skip", marker: { symbol: "star", size: 18, color: "#222832", line: { width: 1, color: "#ffffff" } } });
+                    hoverinfo: "skip", marker: { symbol: "star", size: 18, color: constants.ink, line: { width: 1, color: "#ffffff" } } });
     }
     const blank = { showticklabels: false, title: { text: "" }, zeroline: false };
     const title = `${count(c.items.length)} texts, ${v.method.toUpperCase()} map, ${plural(c.clusters.k, "cluster")} found in 384-D`;
@@ -278,7 +261,8 @@
     await nextTask(); // one figure per task: the page answers the reader in between
 
     const { histogram, total } = c.scan;
-    const centres = Array.from(histogram, (_, b) => -0.3 + 0.02 * (b + 0.5));
+    const { low, high, width } = settings.bins;
+    const centres = Array.from(histogram, (_, b) => low + width * (b + 0.5));
     const pairs = (c.items.length * (c.items.length - 1)) / 2;
     const line = (x, dash, text, y) => [{ type: "line", x0: x, x1: x, yref: "paper", y0: 0, y1: 1, line: { dash, width: 1.5 } },
                                         { x, y, yref: "paper", text, showarrow: false, xanchor: "left", xshift: 4 }];
@@ -289,7 +273,7 @@
                              marker: { color: centres.map((x) => (x >= v.threshold ? COLORS[3] : COLORS[0])) },
                              hovertemplate: "cosine %{x:.2f}: %{y} pairs<extra></extra>" }],
                { title: { text: scoresTitle }, height: 360, bargap: 0.05, shapes: [floorLine, cutLine], annotations: [floorLabel, cutLabel],
-                 xaxis: { title: { text: "cosine similarity" }, range: [-0.3, 1] }, yaxis: { title: { text: "pairs (log scale)" }, type: "log", dtick: 1 } });
+                 xaxis: { title: { text: "cosine similarity" }, range: [low, high] }, yaxis: { title: { text: "pairs (log scale)" }, type: "log", dtick: 1 } });
     describe(scoresDiv, `${scoresTitle}. A bar chart of how many pairs of texts have each similarity; red bars are the pairs at or above the threshold.`);
     await nextTask();
 
@@ -311,7 +295,8 @@
   function fillPairs(panel, c, v) {
     const table = panel.querySelector(".wb-pairs");
     const { a, b, s, total } = c.scan;
-    const rows = Array.from(s.slice(0, SHOWN), (score, p) => {
+    const shown = settings.shownPairs;
+    const rows = Array.from(s.slice(0, shown), (score, p) => {
       const tr = document.createElement("tr");
       [score.toFixed(3), shorten(c.items[a[p]], 160), shorten(c.items[b[p]], 160)].forEach((text) => {
         const td = document.createElement("td");
@@ -322,10 +307,10 @@
     });
     table.querySelector("tbody").replaceChildren(...rows);
     table.querySelector("caption").textContent = `${plural(total, "near-duplicate pair")} at or above ${v.threshold.toFixed(2)}` +
-      (total > SHOWN ? `, the ${SHOWN} most similar shown` : "");
+      (total > shown ? `, the ${shown} most similar shown` : "");
   }
 
-  window.bookWorkbench = { askHelper, stateOf, progressOf, shorten, escape, LIMIT };
+  window.bookWorkbench = { askHelper, stateOf, progressOf, shorten, neighboursFor };
   window.bookLiveKinds.workbench = {
     bytes: (m, panel) => (m.bytes.model || 0) + (m.bytes.workbench || 0) +
       ((m.bytes.panels && m.bytes.panels[panel.dataset.panelData]) || 0),

@@ -1,19 +1,13 @@
-// book-collection.js's k-means on collections with repeated rows: run by `node --test` (from test_workbench.py).
+// book-collection.js's k-means on collections with repeated rows: run by `node --test` (tests/test_js.py).
 import assert from "node:assert/strict";
 import test from "node:test";
 
-import { kmeans, random } from "../book/_static/book-collection.js";
+import { kmeans } from "../../book/_static/book-collection.js";
+import { mulberry32 as random } from "../../book/_static/book-maths.js";
 
-// The one tensor operation kmeans asks of its tf: a matrix product, here in plain JavaScript.
-const tf = {
-  Tensor: class { constructor(type, data, dims) { Object.assign(this, { data, dims }); } },
-  async matmul(a, b) {
-    const [n, d] = a.dims, k = b.dims[1];
-    const out = new Float32Array(n * k);
-    for (let i = 0; i < n; i++) for (let q = 0; q < d; q++) for (let c = 0; c < k; c++) out[i * k + c] += a.data[i * d + q] * b.data[q * k + c];
-    return { data: out };
-  },
-};
+import { tf } from "./plain-tensors.mjs";
+
+const STARTS = 4; // any number of starts obeys the rule; the site uses workbench.KMEANS_STARTS
 
 function collection(distinct, n, d, rand) {
   const base = Array.from({ length: distinct }, () => {
@@ -29,7 +23,7 @@ test("never an empty cluster, never more clusters than different rows", async ()
   const rand = random(7);
   for (let trial = 0; trial < 80; trial++) {
     const d = 8, distinct = 1 + Math.floor(rand() * 12), n = distinct + Math.floor(rand() * 30), k = 1 + Math.floor(rand() * 10);
-    const found = await kmeans(tf, collection(distinct, n, d, rand), n, d, k, { seed: trial });
+    const found = await kmeans(tf, collection(distinct, n, d, rand), n, d, k, { seed: trial, starts: STARTS });
     assert.equal(found.k, Math.min(k, distinct), `k ${found.k} for ${distinct} different rows, asked ${k}`);
     assert.equal(found.sizes.length, found.k);
     assert.ok(found.sizes.every((s) => s > 0));
@@ -42,14 +36,14 @@ test("never an empty cluster, never more clusters than different rows", async ()
 test("twenty answers that are all yes or no make two clusters", async () => {
   const rand = random(1);
   const X = collection(2, 20, 8, rand);
-  const found = await kmeans(tf, X, 20, 8, 3);
+  const found = await kmeans(tf, X, 20, 8, 3, { starts: STARTS });
   assert.equal(found.k, 2);
   assert.equal(found.sizes[0] + found.sizes[1], 20);
 });
 
 test("500 identical rows make one cluster", async () => {
   const X = collection(1, 500, 8, random(2));
-  const found = await kmeans(tf, X, 500, 8, 10);
+  const found = await kmeans(tf, X, 500, 8, 10, { starts: STARTS });
   assert.equal(found.k, 1);
   assert.deepEqual(found.sizes, [500]);
 });
