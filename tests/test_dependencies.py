@@ -109,9 +109,3 @@ def test_the_canary_lifts_the_pins_within_jupyter_book_1():
         "numpy: 2.4.6 -> 9.0",
         "zzz: (not in the lock) 1",
     ]
-
-
-def test_the_readme_says_when_to_run_make_lock_and_why_jupyter_book_1():
-    readme = (ROOT / "README.md").read_text()
-    assert "make lock" in readme and "requirements.lock" in readme and "--require-hashes" in readme
-    assert "canary" in readme and "2026-11-28" in readme and "Jupyter Book 2" in readme
