@@ -388,7 +388,7 @@ def test_closing_chapter_recalls_true_findings(run_chapter):
         "really",
         """{"after_four": [float(x) for x in after_four], "tokyo": E.nearest(E["paris"] - E["france"] + E["japan"], k=1),
         "labradoodle": E.nearest("labradoodle", k=2), "kombucha": E.nearest("kombucha", k=1),
-        "japan": alone, "moved": moved, "rogue": rogue, "positive": rogue_positive, "words": len(E),
+        "japan": alone, "moved": moved, "japan_gap": japan_gap, "rogue": rogue, "positive": rogue_positive, "words": len(E),
         "king_top": int(E["king"].vector.argmax()), "queen_top": int(E["queen"].vector.argmax()),
         "word_median": word_median, "sentence_median": sentence_median,
         "drift": drift.tolist(), "tokens": tokens, "together": together, "pooled": pooled_cosine,
@@ -403,6 +403,7 @@ def test_closing_chapter_recalls_true_findings(run_chapter):
     (near, near_score), (_, second_score) = probe["japan"]  # "tokyo was already japan's nearest word, but only .."
     (moved, moved_score), (_, moved_second) = probe["moved"]  # ".. after the arithmetic it leads .. by .."
     assert near == moved == "tokyo" and moved_score - moved_second > 3 * (near_score - second_score)
+    assert 0 < probe["japan_gap"] < moved_score - moved_second  # "japan itself would come second, .. behind"
     # "dimension ... positive in all ... vocabulary words": the introduction's rogue dimension, king's and queen's largest
     assert probe["positive"] == probe["words"] and probe["rogue"] == probe["king_top"] == probe["queen_top"]
     lowest, median = probe["rogue_offsets"]  # "it adds a little to the score of every pair of them"
