@@ -37,7 +37,7 @@ $(STAMP): requirements.lock requirements-node.lock requirements.txt
 	touch $@
 
 # compile numba's on-disk kernels for UMAP once, as pip compiles .pyc files
-WARM_UP = cd book && $(abspath $(BIN))/python -c "import projections; projections.warm_up()"
+WARM_UP = cd book && $(abspath $(BIN))/python -c "from explainer.infra import projections; projections.warm_up()"
 
 # Rewrite requirements.lock (and requirements-node.lock) from requirements.txt: every package pinned, with the
 # SHA-256 of each of its files. Pins already in the lock stay unless requirements.txt asks otherwise; after a
@@ -81,7 +81,7 @@ $(NODE_STAMP): package.json package-lock.json $(STAMP)
 	touch $@
 
 # The execution cache keys on notebook code only: when the book's modules or data change, re-execute all.
-SHARED_HASH = $(shell cat book/*.py book/data/* | sha1sum | cut -c1-16)
+SHARED_HASH = $(shell cat book/*.py book/explainer/*/*.py book/data/* | sha1sum | cut -c1-16)
 
 book: install
 	@if [ "$$(cat _build/.shared-hash 2>/dev/null)" != "$(SHARED_HASH)" ]; then rm -rf _build/.jupyter_cache _build/.doctrees; fi

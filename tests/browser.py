@@ -86,15 +86,16 @@ class Visit:
     text: str = ""
 
 
-FIGURE_STATE_JS = """() => Array.from(document.querySelectorAll('.plotly-graph-div')).map(div => ({
+FIGURE_STATE_JS = """() => Array.from(document.querySelectorAll('.plotly-graph-div')).map(div => [div, div.layout || {}])
+  .map(([div, layout]) => ({
     id: div.id,
     drawn: !!div._fullLayout && div.querySelectorAll('.main-svg').length > 0,
     traces: (div.data || []).length,
     points: (div._fullData || []).reduce((n, t) => n + ((t.x && t.x.length) || (t.z && t.z.length) || 0), 0),
     frames: (div._transitionData && div._transitionData._frames || []).length,
-    sliders: (div.layout.sliders || []).length,
-    menus: (div.layout.updatemenus || []).length,
-    active: div.layout.sliders ? div.layout.sliders[0].active : (div.layout.updatemenus ? div.layout.updatemenus[0].active : null),
+    sliders: (layout.sliders || []).length,
+    menus: (layout.updatemenus || []).length,
+    active: (layout.sliders || [])[0]?.active ?? (layout.updatemenus || [])[0]?.active ?? null,
     width: div.getBoundingClientRect().width,
     height: div.getBoundingClientRect().height,
 }))"""
@@ -111,7 +112,21 @@ def goto_drawn(page, url: str) -> None:
     page.wait_for_timeout(300)  # fitted layouts (phone legends, wrapped titles) settle
 
 
-DARK = "localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');"
+PANEL_FIGURES = "Array.from(document.querySelectorAll('[data-live] .plotly-graph-div'))"
+
+
+def goto_panel(page, url: str) -> None:
+    """Load a page and wait for its live panel: its frame set up and its own figures drawn (the chapter's
+    figures stay lazy, as a reader who has not scrolled to them sees them; a third of the time of goto_drawn)."""
+    page.goto(url, wait_until="load")
+    page.wait_for_function(
+        "() => document.readyState === 'complete' && window.bookFigures && document.querySelector('[data-live]')?.bookFill",
+        timeout=60000,
+    )
+    page.evaluate(f"() => Promise.all({PANEL_FIGURES}.map((d) => window.bookFigures.drawNow(d)))")
+    page.wait_for_function(f"() => {PANEL_FIGURES}.every(d => d._fullLayout)", timeout=60000)
+    page.wait_for_timeout(300)  # fitted layouts settle
+
 
 LAYOUT_JS = """() => {
   const boxes = (nodes) => nodes.map(n => n.getBoundingClientRect()).filter(r => r.width > 0);
@@ -156,39 +171,46 @@ def axe_violations(page) -> list[dict]:
     return result
 
 
-MODES = {  # name: (viewport, dark)
-    "desktop-light": ({"width": 1280, "height": 900}, False),
-    "desktop-dark": ({"width": 1280, "height": 900}, True),
-    "phone-light": ({"width": 390, "height": 844}, False),
-    "phone-dark": ({"width": 390, "height": 844}, True),
-}
+SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+MODES = [f"{size}-{theme}" for size in SIZES for theme in ("light", "dark")]  # desktop-light, ..., phone-dark
+TO_DARK = """() => { const root = document.documentElement;
+  root.dataset.mode = 'dark'; root.dataset.theme = 'dark'; localStorage.setItem('mode', 'dark');
+  localStorage.setItem('theme', 'dark'); }"""  # what the theme button does
+PAPERS = "() => Array.from(document.querySelectorAll('.plotly-graph-div')).map(d => d._fullLayout.paper_bgcolor)"
 
 
-def visit(browser, base: str, page_path: str, mode: str = "desktop-light", screenshot: Path | None = None) -> Visit:
-    """Load one page in a mode; record console errors, requests leaving the site, figures, layout and axe."""
-    viewport, dark = MODES[mode]
-    page = browser.new_page(viewport=viewport)
-    if dark:
-        page.add_init_script(DARK)
-    result = Visit(url=f"{base}/{page_path}")
-    page.on("console", lambda msg: msg.type == "error" and result.console_errors.append(msg.text))
-    page.on("pageerror", lambda err: result.console_errors.append(str(err)))
+def visit(browser, base: str, page_path: str, size: str = "desktop") -> dict[str, Visit]:
+    """Load one page at a size in light mode and check it, then switch it to dark as the theme button does
+    and check it again: console errors, requests leaving the site, figures, layout and axe, per theme."""
+    page = browser.new_page(viewport=SIZES[size])
+    light = Visit(url=f"{base}/{page_path}")
+    page.on("console", lambda msg: msg.type == "error" and light.console_errors.append(msg.text))
+    page.on("pageerror", lambda err: light.console_errors.append(str(err)))
 
     def on_request(request):
         if not request.url.startswith((base, "data:", "blob:", "about:")):
-            result.outside_requests.append(request.url)
+            light.outside_requests.append(request.url)
 
     page.on("request", on_request)
-    page.on("requestfailed", lambda req: result.failed_requests.append(req.url))
-    page.on("response", lambda resp: resp.status >= 400 and result.failed_requests.append(f"{resp.status} {resp.url}"))
-    goto_drawn(page, result.url)
+    page.on("requestfailed", lambda req: light.failed_requests.append(req.url))
+    page.on("response", lambda resp: resp.status >= 400 and light.failed_requests.append(f"{resp.status} {resp.url}"))
+    goto_drawn(page, light.url)
     page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(1200 if mode == "desktop-light" else 300)  # an auto-playing animation would have moved
-    result.figures = page.evaluate(FIGURE_STATE_JS)
-    result.layout = layout_report(page)
-    result.axe = axe_violations(page)
-    result.text = page.inner_text("main")
-    if screenshot is not None:
-        page.screenshot(path=str(screenshot), full_page=True)
+    page.wait_for_timeout(1200 if size == "desktop" else 300)  # an auto-playing animation would have moved
+    visits = {"light": light}
+    for theme in ("light", "dark"):
+        if theme == "dark":  # the same page, switched: errors and requests are recorded from the page's start
+            visits["dark"] = Visit(light.url, light.console_errors, light.outside_requests, light.failed_requests)
+            before = page.evaluate(PAPERS)
+            page.evaluate(TO_DARK)
+            page.wait_for_function(
+                f"(before) => ({PAPERS})().every((p, i) => p !== before[i])", arg=before, timeout=10000
+            )
+            page.wait_for_timeout(300)
+        result = visits[theme]
+        result.figures = page.evaluate(FIGURE_STATE_JS)
+        result.layout = layout_report(page)
+        result.axe = axe_violations(page)
+        result.text = page.inner_text("main")
     page.close()
-    return result
+    return visits

@@ -42,7 +42,7 @@ def private_cache(tmp_path_factory):
     The browser model's export is the one thing shared with the real cache: it is large, slow to make and the
     same for every run of one model version (tests/test_browser_model.py reads it from there).
     """
-    import cache
+    from explainer.infra import cache
 
     real = cache.CACHE_DIR
     cache.CACHE_DIR = tmp_path_factory.mktemp("cache")
@@ -62,7 +62,7 @@ def helpers():
 @pytest.fixture
 def fresh_cache(tmp_path, monkeypatch):
     """Point the on-disk caches at an empty folder for one test."""
-    import cache
+    from explainer.infra import cache
 
     monkeypatch.setattr(cache, "CACHE_DIR", tmp_path / "cache")
     return tmp_path / "cache"
@@ -175,8 +175,8 @@ def run_chapter(built_site):
 @pytest.fixture(scope="session")
 def the_atlas(built_site):
     """The book's atlas, read from the cache the site was built with."""
-    import atlas
-    import cache
+    from explainer.chapters import atlas
+    from explainer.infra import cache
 
     old = cache.CACHE_DIR
     if built_site.cache is not None:

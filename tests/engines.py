@@ -281,6 +281,11 @@ class WebKit:
         self.driver.set_window_rect(width=width, height=height + self.chrome)
         self.driver.get(url)
 
+    def resize(self, viewport: str) -> None:
+        """Give the open page another viewport, as a turned phone or a narrowed window does (no reload)."""
+        width, height = VIEWPORTS[viewport]
+        self.driver.set_window_rect(width=width, height=height + self.chrome)
+
     def call(self, function: str, arg=None):
         answer = self.driver.execute_async_script(self.CALL % function, arg)
         if "error" in answer:

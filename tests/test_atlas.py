@@ -60,13 +60,13 @@ def sha(word: str) -> str:
 
 @pytest.fixture(scope="module")
 def words():
-    from wordlist import atlas_words
+    from explainer.infra.wordlist import atlas_words
 
     return atlas_words()
 
 
 def test_the_word_list_follows_its_rule(words):
-    from wordlist import MIN_LETTERS, SIZE, stop_words
+    from explainer.infra.wordlist import MIN_LETTERS, SIZE, stop_words
 
     assert len(words) == SIZE == 20_000 and len(set(words)) == SIZE
     assert all(re.fullmatch(f"[a-z]{{{MIN_LETTERS},}}", w) for w in words)
@@ -84,7 +84,7 @@ def test_no_known_slur_or_swear_word_is_on_the_map(words):
 
 
 def test_the_filter_removes_everything_the_package_lists_and_their_plurals(words):
-    from wordlist import blocklist, digest, is_offensive, profanity_list, singular_forms
+    from explainer.infra.wordlist import blocklist, digest, is_offensive, profanity_list, singular_forms
 
     listed = profanity_list()
     assert len(listed) > 800  # better-profanity's single words
@@ -97,14 +97,14 @@ def test_the_filter_removes_everything_the_package_lists_and_their_plurals(words
 
 
 def test_a_glued_number_reads_as_an_ellipsis_in_the_books_paragraphs():
-    from booktext import markdown_blocks
+    from explainer.infra.booktext import markdown_blocks
 
     markdown = "The floor is {glue:text}`intro_floor:.2f` for {term}`words <cosine similarity>`, and {glue}`x` more."
     assert markdown_blocks(markdown) == [("text", "The floor is … for words, and … more.")]
 
 
 def test_paragraphs_come_from_every_page_with_a_link_to_their_section():
-    from booktext import fingerprint, paragraphs, toc_files
+    from explainer.infra.booktext import fingerprint, paragraphs, toc_files
 
     found = paragraphs()
     pages = {p.href.split("#")[0] for p in found}
@@ -119,7 +119,7 @@ def test_paragraphs_come_from_every_page_with_a_link_to_their_section():
 
 
 def test_every_paragraph_link_lands_on_a_section_of_the_built_page(site):
-    from booktext import paragraphs
+    from explainer.infra.booktext import paragraphs
 
     for p in paragraphs():
         page, _, anchor = p.href.partition("#")
@@ -128,8 +128,8 @@ def test_every_paragraph_link_lands_on_a_section_of_the_built_page(site):
 
 
 def test_a_small_atlas_is_made_once_whole_and_heals(fresh_cache, helpers):
-    import atlas
-    from bookdata import load_words
+    from explainer.chapters import atlas
+    from explainer.infra.bookdata import load_words
 
     words = load_words("vocabulary")[:90]
     made = atlas.make(words)
@@ -216,8 +216,8 @@ def five_maps(the_atlas):
 
     A map can fall differently on another machine; a claim that holds for five seeds is not one seed's accident.
     """
-    import atlas
-    from atlas_view import region_centres
+    from explainer.chapters import atlas
+    from explainer.chapters.atlas_view import region_centres
 
     out = {}
     for seed in range(5):
@@ -239,7 +239,7 @@ def five_maps(the_atlas):
 
 
 def test_the_map_claims_hold_for_seeds_0_to_4(five_maps):
-    from atlas_view import region_colours
+    from explainer.chapters.atlas_view import region_colours
 
     for seed, m in five_maps.items():
         assert 1.5 <= m["mean"] < 3.0, (seed, m["mean"])  # "fewer than three"; the prediction's "2 or 3"
@@ -256,15 +256,15 @@ def test_the_map_claims_hold_for_seeds_0_to_4(five_maps):
 
 
 def test_regions_never_take_the_paragraphs_red():
-    from atlas_view import PARAGRAPH_COLOR, REGION_COLORS
+    from explainer.chapters.atlas_view import PARAGRAPH_COLOR, REGION_COLORS
 
     assert len(REGION_COLORS) == 9 and PARAGRAPH_COLOR not in REGION_COLORS  # "nine colours"; "red diamonds"
 
 
 def test_sixty_words_keep_more_for_seeds_0_to_4(helpers, five_maps):
     """The page's comparison: a 2-D UMAP of sixty words keeps far more of ten neighbours, for every seed."""
-    from bookdata import load_groups
-    from neighbours import neighbour_retention
+    from explainer.infra.bookdata import load_groups
+    from explainer.infra.neighbours import neighbour_retention
 
     words = [w for group in load_groups("sixty_words").values() for w in group]
     x = helpers.embed(words)
@@ -277,7 +277,7 @@ def test_the_atlas_chapter_runs_again_when_the_prose_changes(tmp_path):
     """Its paragraphs' fingerprint is published with its data; another fingerprint means stale paragraphs."""
     import sys
 
-    from booktext import fingerprint, paragraphs
+    from explainer.infra.booktext import fingerprint, paragraphs
 
     sys.path.insert(0, str(ROOT / "book" / "_ext"))
     import live_panels

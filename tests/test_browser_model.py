@@ -7,8 +7,7 @@ import json
 import numpy as np
 import pytest
 
-import browser_model
-import panels
+from explainer.teaching import browser_model, panels
 
 # Written for this test: words and sentences in several scripts, accents, emoji, code-like strings.
 TEXTS = [
@@ -64,7 +63,7 @@ def test_onnx_matches_pytorch_in_every_script(both):
 
 
 def test_onnx_finds_the_same_nearest_words(helpers, exported):
-    from bookdata import load_words
+    from explainer.infra.bookdata import load_words
 
     vocabulary = load_words("vocabulary")
     queries = vocabulary[::15] + ["a cold drink on a hot day", "my phone is broken", "jazz musician", "volcano"]

@@ -25,13 +25,13 @@ def intro(run_chapter):
         "ratio": rogue_ratio, "offset_min": float(offset.min()), "offset": float(np.median(offset)),
         "mean_share": rogue_mean_share, "without": without_median, "raw": float(raw_median),
         "centred": float(centred_median), "lean_min": float(lean.min()), "mean_length": float(np.linalg.norm(mean)),
-        "offset_max": float(offset.max()), "glued": glued, "king_tokens": __import__("inside").tokenize("king"),
+        "offset_max": float(offset.max()), "glued": glued, "king_tokens": __import__("importlib").import_module("explainer.chapters.inside").tokenize("king"),
         "sentence_floor": floor["sentences"], "sentence_median": float(np.median(bands["sentences"]["random"])),
         "bands": {kind: {band: [float(np.median(v)), float(np.mean(v < floor[kind]))] for band, v in by_band.items()}
                   for kind, by_band in bands.items()},
         "map_share": map_share, "space_share": space_share,
         "seeds": {dims: [theme_share(np.linalg.norm(y[:, None] - y[None], axis=-1), map_labels)
-                         for y in (__import__("projections").compute(space_vectors, "tsne", dims, s) for s in range(5))]
+                         for y in (__import__("importlib").import_module("explainer.infra.projections").compute(space_vectors, "tsne", dims, s) for s in range(5))]
                   for dims in (2, 3)}}""",
     )
 
@@ -98,7 +98,7 @@ def vectors(run_chapter):
         "pca_share": float(share[:2].sum()), "neighbours": {w: [x for x, _ in E.nearest(w, k=10)]
             for w in ("happiness", "volcano", "king")},
         "frames": len(plot_arithmetic(E, "pizza", "pineapple").frames),
-        "pieces": __import__("inside").tokenize("pineapple"), "expected_in_book": all(e in E for e in expected)}""",
+        "pieces": __import__("importlib").import_module("explainer.chapters.inside").tokenize("pineapple"), "expected_in_book": all(e in E for e in expected)}""",
     )
 
 
@@ -294,7 +294,7 @@ def test_image_text_space_is_reproducible_and_accurate(run_chapter):
         "vocabulary": len(__import__("helpers").load_model().tokenizer.vocab),
         "petrichor_in_vocabulary": "petrichor" in __import__("helpers").load_model().tokenizer.vocab,
         "senses_apart": [float(np.median(senses_apart)), float(np.percentile(senses_apart, 95))],
-        "sentence_median": float(np.median(__import__("scores").random_sentence_scores())),
+        "sentence_median": float(np.median(__import__("importlib").import_module("explainer.teaching.scores").random_sentence_scores())),
         "named_full": sum(int(np.argmax(caption_vectors.numpy() @ embed(q)[0]) == intended[q]) for q in named),
         "named_on_map": int(np.sum(nearest_on_map(caption_vectors.numpy(), embed(named)) == wanted)),
         "images_on_map": float(np.mean(nearest_on_map(caption_vectors.numpy(), test_vectors) == labels[test_idx])),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from browser import goto_drawn
+from browser import goto_panel
 
 STATUS = "[data-live] .live-status"
 READY = "() => window.embeddingsBook.readySeconds !== null && window.embeddingsBook.readySeconds !== undefined"
@@ -21,7 +21,7 @@ def first_visit(browser, base: str, page_name: str):
     page.errors = []
     page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
     page.on("pageerror", lambda e: page.errors.append(str(e)))
-    goto_drawn(page, f"{base}/book/{page_name}.html")
+    goto_panel(page, f"{base}/book/{page_name}.html")
     assert not page.evaluate(READY)
     return context, page
 

@@ -6,12 +6,9 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-import arithmetic
-import contrastive
-import figures
-import live
-import projections
-import rendering
+from explainer.chapters import arithmetic, contrastive
+from explainer.infra import projections, rendering
+from explainer.teaching import figures, live
 
 
 def test_related_words_score_higher_than_unrelated(helpers):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import inside
+from explainer.chapters import inside
 
 SENTENCES = ["The bat flew out of the cave at dusk.", "naïve café ☕", "東京 is a city", "Embeddings, really?"]
 
@@ -64,7 +64,7 @@ def test_tokenize_bad_input(text, error):
 
 @pytest.fixture(scope="module")
 def vocab_vectors(helpers):
-    from bookdata import load_words
+    from explainer.infra.bookdata import load_words
 
     return helpers.embed(load_words("vocabulary")[:200])
 

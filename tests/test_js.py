@@ -65,10 +65,8 @@ def test_node_unit_tests_of_the_javascript_maths_and_formats_pass():
 
 
 def test_book_constants_js_carries_the_python_values(constants):
-    import atlas
-    import atlas_view
     import helpers
-    import workbench
+    from explainer.chapters import atlas, atlas_view, workbench
 
     script = offline_assets.constants_js()
     body = script.split("globalThis.bookConstants = ", 1)[1].rstrip().rstrip(";")

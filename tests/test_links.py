@@ -4,11 +4,12 @@ to attack the page does nothing but show one line."""
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 
 import pytest
 
-from browser import goto_drawn
+from browser import goto_panel
 
 FIGURES = "el => JSON.stringify(Array.from(el.querySelectorAll('.plotly-graph-div')).map(d => d.data))"
 INPUTS = """panel => {
@@ -70,7 +71,7 @@ class Tab:
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
-        goto_drawn(self.page, url)
+        goto_panel(self.page, url)
         self.panel = self.page.locator("[data-live]")
 
     def status(self) -> str:
@@ -198,13 +199,27 @@ def test_typing_replaces_the_address_and_enter_adds_one_history_entry(browser_at
     box = tab.panel.locator("input[name=words]")
     box.fill("")
     box.press_sequentially("sun, moon", delay=20)
-    assert "explorer.words=sun%2C%20moon" in tab.page.url
+    tab.page.wait_for_url(re.compile(r".*explorer\.words=sun%2C%20moon(&|$)"), timeout=2000)
     assert tab.page.evaluate("history.length") == length  # typing does not fill the history
     tab.page.evaluate("() => { document.querySelector('[data-live] .live-status').textContent = ''; }")
     tab.page.wait_for_timeout(1100)
     box.press("Enter")
     tab.page.wait_for_function(ANSWERED)
     assert tab.page.evaluate("history.length") == length + 1
+    tab.close()
+
+
+def test_fast_typing_stays_under_safaris_limit_of_100_address_changes_in_10_seconds(browser_at):
+    browser, base = browser_at
+    tab = Tab(browser, f"{base}/book/intro.html")
+    tab.page.evaluate("""() => { window.__replaced = 0; const real = history.replaceState.bind(history);
+        history.replaceState = (...args) => { window.__replaced += 1; return real(...args); }; }""")
+    box = tab.panel.locator("input[name=words]")
+    box.fill("")
+    box.press_sequentially("a, " * 60, delay=5)  # 180 keys in about two seconds
+    tab.page.wait_for_url(re.compile(r".*explorer\.words=(a%2C%20){59}a"), timeout=2000)
+    assert 1 <= tab.page.evaluate("window.__replaced") <= 20
+    tab.inert()
     tab.close()
 
 

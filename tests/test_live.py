@@ -10,11 +10,10 @@ import numpy as np
 import pytest
 import yaml
 
-import arithmetic
-import bookdata
-import live
-import playground
 from browser import ROOT, toc_pages
+from explainer.chapters import arithmetic, playground
+from explainer.infra import bookdata
+from explainer.teaching import live
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +93,8 @@ def test_every_chapter_has_one_live_panel_whose_code_is_hidden_on_the_site():
 
 
 def test_a_panel_is_html_in_the_build_and_a_widget_in_jupyterlab(monkeypatch, tmp_path):
-    import inside
-    import panels
+    from explainer.chapters import inside
+    from explainer.teaching import panels
 
     monkeypatch.delenv("EMBEDDINGS_BOOK_PANELS", raising=False)
     panel = panels.explorer_panel("cat, dog, car")
@@ -156,7 +155,9 @@ def test_widget_draws_inside_its_output_in_a_real_kernel():
     )
     nb = nbformat.v4.new_notebook(
         cells=[
-            nbformat.v4.new_code_cell("import json\nfrom live import explore\nex = explore('cat, dog, car')\nex"),
+            nbformat.v4.new_code_cell(
+                "import json\nfrom explainer.teaching.live import explore\nex = explore('cat, dog, car')\nex"
+            ),
             nbformat.v4.new_code_cell(probe),
             nbformat.v4.new_code_cell("ex.controls['words'].value = 'cat, dog, car, bus'\n" + probe),
         ]
@@ -179,8 +180,8 @@ def test_the_images_panel_lists_sounds_on_the_site_and_plays_them_in_jupyterlab(
     import numpy as np
     import plotly.graph_objects as go
 
-    import panels
-    import senses
+    from explainer.chapters import senses
+    from explainer.teaching import panels
 
     _, heldout = senses.spoken_digits()
     vectors = np.eye(4, 384, dtype=np.float32)

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-import neighbours
+from explainer.infra import neighbours
 
 
 def stable_order(scores: np.ndarray) -> np.ndarray:

@@ -14,11 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import arithmetic
-import cache
-import contrastive
-import projections
 from browser import ROOT
+from explainer.chapters import arithmetic, contrastive
+from explainer.infra import cache, projections
 
 BOOK = ROOT / "book"
 

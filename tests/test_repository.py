@@ -14,7 +14,11 @@ import yaml
 from browser import ROOT
 
 BIN = Path(sys.executable).parent
-MODULES = sorted((ROOT / "book").glob("*.py")) + sorted((ROOT / "tools").glob("*.py"))
+MODULES = (
+    sorted((ROOT / "book").glob("*.py"))
+    + sorted((ROOT / "book" / "explainer").rglob("*.py"))
+    + sorted((ROOT / "tools").glob("*.py"))
+)
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
 
-from browser import MODES, ROOT, goto_drawn, layout_report, toc_pages, visit
+from browser import MODES, ROOT, SIZES, goto_drawn, layout_report, toc_pages, visit
 
 ARTICLE_HEADINGS = {
     "book/intro.ipynb": "What are embeddings, really?",
@@ -93,15 +92,11 @@ def test_plotly_is_served_from_the_site(site):
 
 
 @pytest.fixture(scope="module")
-def visits(browser_at, tmp_path_factory):
-    """Every page of the toc in every mode: desktop and a 390 px phone, each in light and dark."""
+def visits(browser_at):
+    """Every page of the toc in every mode: desktop and a 390 px phone, each in light, then switched to dark."""
     browser, base = browser_at
-    shots = tmp_path_factory.mktemp("screenshots")
-    return {
-        (mode, page): visit(browser, base, page, mode, screenshot=shots / f"{Path(page).stem}-{mode}.png")
-        for mode in MODES
-        for page in toc_pages()
-    }
+    done = {(size, page): visit(browser, base, page, size) for size in SIZES for page in toc_pages()}
+    return {(f"{size}-{theme}", page): v for (size, page), themes in done.items() for theme, v in themes.items()}
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -10,10 +10,10 @@ import wave
 import numpy as np
 import pytest
 
-import senses
-import speech
 from conftest import ROOT
-from speech import SAMPLE_RATE, Voice
+from explainer.chapters import senses
+from explainer.infra import speech
+from explainer.infra.speech import SAMPLE_RATE, Voice
 
 VOICE = Voice("en-gb-scotland+f3", 140, 60)
 
@@ -144,7 +144,7 @@ def test_clips_play_from_the_site_or_in_jupyterlab(monkeypatch, tmp_path):
 
 def test_shared_space_measures_and_hover_texts():
     """The figures' helpers for the shared image-text-sound space (human-experience chapter)."""
-    import shared_space
+    from explainer.chapters import shared_space
 
     assert [shared_space.with_article(n) for n in ("one", "eight", "seven")] == ["a one", "an eight", "a seven"]
     eye = np.eye(384)

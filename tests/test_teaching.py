@@ -8,7 +8,7 @@ import re
 import nbformat
 import pytest
 
-from browser import ROOT, goto_drawn, toc_pages
+from browser import ROOT, goto_panel, toc_pages
 
 CHAPTERS = [p for p in toc_pages() if (ROOT / p.replace(".html", ".ipynb")).exists()]
 HIDDEN = {"hide-input", "remove-input", "remove-cell", "hide-cell"}
@@ -89,7 +89,7 @@ def test_predict_reveals_on_click_and_on_keyboard(browser_at, page):
     tab = browser.new_page(viewport={"width": 390, "height": 844})
     errors: list[str] = []
     tab.on("pageerror", lambda e: errors.append(str(e)))
-    goto_drawn(tab, f"{base}/{page}")
+    goto_panel(tab, f"{base}/{page}")
     boxes = tab.locator("[data-predict]")
     for i in range(boxes.count()):
         box = boxes.nth(i)
@@ -176,8 +176,8 @@ def test_glossary_numbers_agree_with_the_model_and_the_code():
     import json
     from pathlib import Path
 
+    from explainer.teaching.scores import FLOOR_PERCENTILE
     from helpers import model_path
-    from scores import FLOOR_PERCENTILE
 
     model = Path(model_path())
     config = json.loads((model / "config.json").read_text())

@@ -14,7 +14,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import workbench
+from explainer.chapters import workbench
 
 
 def unit_rows(n: int, d: int = 16, seed: int = 0) -> np.ndarray:
@@ -61,7 +61,7 @@ def test_pasted_lines_and_labels_for_plotly():
 
 
 def test_the_demo_is_the_prose_of_the_pages_before_it():
-    import booktext
+    from explainer.infra import booktext
 
     before = booktext.paragraphs(until="your-texts")
     pages = {p.href.split(".html")[0] for p in before}
@@ -104,7 +104,7 @@ def test_the_chapter_says_what_its_numbers_say(run_chapter):
         "labels": book["labels"].tolist(),
         "shares": [Counter(chapter_of[i] for i in np.flatnonzero(book["labels"] == c)).most_common(1)[0][1]
                    / int(np.sum(book["labels"] == c)) for c in range(int(book["labels"].max() + 1))],
-        "spread": int(spread), "seeds": [__import__("workbench").clusters(book["vectors"], int(book["labels"].max() + 1), seed=s).tolist()
+        "spread": int(spread), "seeds": [__import__("importlib").import_module("explainer.chapters.workbench").clusters(book["vectors"], int(book["labels"].max() + 1), seed=s).tolist()
                                           for s in range(5)],
         "chapter_of": chapter_of, "word_floor": word_floor, "xr": xr,
         "related": float(np.median(bands["related"])), "paraphrase": float(np.median(bands["paraphrase"])),

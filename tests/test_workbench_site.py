@@ -10,9 +10,9 @@ import re
 import numpy as np
 import pytest
 
-import projections
-import workbench
-from browser import chromium, goto_drawn, serve
+from browser import chromium, goto_panel, serve
+from explainer.chapters import workbench
+from explainer.infra import projections
 
 TICKETS = [
     "How do I reset my password?",
@@ -54,7 +54,7 @@ class Bench:
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("request", lambda r: self.requests.append(r.url))
-        goto_drawn(self.page, f"{base}/book/your-texts.html")
+        goto_panel(self.page, f"{base}/book/your-texts.html")
         self.panel = self.page.locator("[data-live=workbench]")
         assert not [u for u in self.requests if "/_static/live/" in u and "manifest.js" not in u]
         self.panel.locator(".live-load").click()

@@ -106,9 +106,9 @@ def embedding_speed(env: dict) -> str:
     code = r"""
 import time, random, sys
 sys.path.insert(0, '.')
-import bookdata
+from explainer.infra import bookdata
 import helpers
-import live
+from explainer.teaching import live
 helpers.load_model()
 rng = random.Random(0)
 words = bookdata.load_words('vocabulary')
@@ -162,12 +162,14 @@ def main() -> None:
         f"(median of {args.runs})"
     )
 
-    export = run([sys.executable, "-c", "import browser_model; browser_model.export()"], env, cwd=BOOK)
+    export = run(
+        [sys.executable, "-c", "from explainer.teaching import browser_model; browser_model.export()"], env, cwd=BOOK
+    )
     print(
         f"    the browser model's ONNX export and quantization, once per model version: {export:.1f} s (cached "
         "before the clean build, as on any machine that built the book before)"
     )
-    atlas_cost = run([sys.executable, "-c", "import atlas; atlas.make()"], env, cwd=BOOK)
+    atlas_cost = run([sys.executable, "-c", "from explainer.chapters import atlas; atlas.make()"], env, cwd=BOOK)
     seconds = json.loads(next((work / "cache" / "atlas").rglob("meta.json")).read_text())["seconds"]
     steps = ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items())
     print(

@@ -245,7 +245,7 @@ def sentences(count: int = 1000) -> list[str]:
     import random
 
     sys.path.insert(0, str(BOOK))
-    import bookdata
+    from explainer.infra import bookdata
 
     rng = random.Random(0)
     words = bookdata.load_words("vocabulary")

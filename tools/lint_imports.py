@@ -1,18 +1,18 @@
-"""Check the import contracts of book/'s modules (pyproject.toml's [tool.importlinter]) with import-linter.
+"""Check the import contracts of book/'s code (pyproject.toml's [tool.importlinter]) with import-linter.
 
     python tools/lint_imports.py [lint-imports options]        (`make lint` runs it)
 
-import-linter reads packages, and book/'s modules are top-level modules that import each other by name
-(``from helpers import embed``, with book/ on the path: how the notebooks run). So this script builds the
-import graph itself, names each module ``book.<name>`` (the contracts' names), and hands the graph to
-import-linter, which checks the contracts and reports exactly as its own ``lint-imports`` command does.
-Every import of one book module by another counts, at any depth: an import inside a function is an
-import too.
+The book's code is the package ``explainer`` and the module ``helpers.py`` beside it (with book/ on the path:
+how the notebooks run). import-linter reads packages only, so this script builds the graph with grimp for
+``explainer``, adds ``helpers`` and its imports of ``explainer``, and hands the graph to import-linter, which
+checks the contracts and reports exactly as its own ``lint-imports`` command does. Every import counts, at
+any depth: an import inside a function is an import too.
 """
 
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import grimp
@@ -20,45 +20,34 @@ from importlinter.application.app_config import settings
 from importlinter.application.ports.building import GraphBuilder
 from importlinter.cli import lint_imports_command
 
-ROOT = Path(__file__).resolve().parent.parent
-BOOK = ROOT / "book"
-
-
-def imported_names(node: ast.AST) -> list[str]:
-    """The top-level module names an import statement brings in (none for other statements)."""
-    if isinstance(node, ast.Import):
-        return [alias.name.split(".")[0] for alias in node.names]
-    if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-        return [node.module.split(".")[0]]
-    return []
+BOOK = Path(__file__).resolve().parent.parent / "book"
 
 
 def book_graph() -> grimp.ImportGraph:
-    """book/'s modules as ``book.<name>``, and every import of one by another, with its line."""
-    modules = {path.stem: path for path in sorted(BOOK.glob("*.py"))}
-    graph = grimp.ImportGraph()
-    graph.add_module("book")
-    for name in modules:
-        graph.add_module(f"book.{name}")
-    for name, path in modules.items():
-        source = path.read_text(encoding="utf-8")
-        lines = source.splitlines()
-        for node in ast.walk(ast.parse(source)):
-            for target in imported_names(node):
-                if target in modules and target != name:
-                    graph.add_import(
-                        importer=f"book.{name}",
-                        imported=f"book.{target}",
-                        line_number=node.lineno,
-                        line_contents=lines[node.lineno - 1].strip(),
-                    )
+    """``explainer``'s modules and ``helpers``, with every import between them and its line."""
+    sys.path.insert(0, str(BOOK))
+    graph = grimp.build_graph("explainer", include_external_packages=True, cache_dir=None)
+    source = (BOOK / "helpers.py").read_text(encoding="utf-8")
+    lines = source.splitlines()
+    if "helpers" not in graph.modules:  # grimp adds it (as an outside module) when explainer imports it
+        graph.add_module("helpers")
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("explainer"):
+            targets = [f"{node.module}.{alias.name}" for alias in node.names]
+            for target in (t if t in graph.modules else node.module for t in targets):
+                graph.add_import(
+                    importer="helpers",
+                    imported=target,
+                    line_number=node.lineno,
+                    line_contents=lines[node.lineno - 1].strip(),
+                )
     return graph
 
 
 class BookGraph(GraphBuilder):
-    """import-linter's graph builder, for book/'s flat modules."""
+    """import-linter's graph builder, for ``explainer`` and ``helpers``."""
 
-    def build(self, *args, **kwargs) -> grimp.ImportGraph:  # root packages, caching: book/ is the whole graph
+    def build(self, *args, **kwargs) -> grimp.ImportGraph:  # root packages, caching: the book is the whole graph
         return book_graph()
 
 

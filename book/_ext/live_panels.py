@@ -116,7 +116,7 @@ def _heal_missing_panel_data(app: Sphinx, env, docnames: list[str]) -> None:
 
 def _paragraphs_changed(published: Path, until: str | None) -> bool:
     """True when the book's paragraphs (those before the page ``until``) differ from those last used."""
-    import booktext
+    from explainer.infra import booktext
 
     try:
         used = json.loads(published.read_text())["meta"]["paragraphs"]
@@ -127,8 +127,8 @@ def _paragraphs_changed(published: Path, until: str | None) -> bool:
 
 def _make_atlas(app: Sphinx) -> None:
     """The atlas's words map, made once per model version, word list and settings (minutes), then cached."""
-    import atlas
-    import booktext
+    from explainer.chapters import atlas
+    from explainer.infra import booktext
 
     if app.builder.format != "html" or BOOK / "atlas.ipynb" not in booktext.toc_files(ROOT):
         return
@@ -138,7 +138,7 @@ def _make_atlas(app: Sphinx) -> None:
 
 def _gzipped(source: Path, target: Path) -> None:
     """``target`` + ".gz", reusing a copy made from the same source before (kept beside the export cache)."""
-    import cache
+    from explainer.infra import cache
 
     key = f"{source.name}-{source.stat().st_size}-{int(source.stat().st_mtime)}.gz"
     kept = cache.CACHE_DIR / "onnx" / "gz" / key
@@ -175,7 +175,7 @@ def _copy_runtime(app: Sphinx) -> None:
     missing = [str(path.relative_to(ROOT)) for path in {**RUNTIME, **WORKBENCH}.values() if not path.exists()]
     if missing:
         raise RuntimeError(f"{', '.join(missing)} missing: run `make install` (npm ci) before building the book")
-    import browser_model
+    from explainer.teaching import browser_model
 
     live = Path(app.outdir) / "_static" / "live"
     files: dict = {}
@@ -189,7 +189,7 @@ def _copy_runtime(app: Sphinx) -> None:
 
 
 def _write_manifest(app: Sphinx, files: dict, panels: dict, panel_files: dict | None = None) -> None:
-    import browser_model
+    from explainer.teaching import browser_model
 
     tokenizer = [n for n in files if n.endswith(("tokenizer.json", "tokenizer_config.json", "config.json"))]
     manifest = {

@@ -61,12 +61,9 @@ def browser_constants() -> dict:
     """Every value the site's JavaScript shares with the Python that drew the pages, read from where it is
     defined (tests/test_js.py checks that no script carries a copy of its own)."""
     with _book_modules():
-        import atlas
-        import atlas_view
-        import browser_model
         import helpers
-        import live
-        import workbench
+        from explainer.chapters import atlas, atlas_view, workbench
+        from explainer.teaching import browser_model, live
     low, high, width = workbench.BINS
     return {
         "model": browser_model.MODEL_NAME,  # the folder name under _static/live/models/

@@ -58,7 +58,11 @@ def _run_outdated_in_parallel(app: Sphinx, env, docnames: list[str]) -> None:
         p for p in paths if p.suffix == ".ipynb" and not any(p.match(pat) for pat in config.execution_excludepatterns)
     ]
     cache = get_cache(config.execution_cache_path)
-    todo = _outdated(cache, paths)
+    # longest first: a slow notebook started last would run alone at the end while the other cores sit idle
+    first = app.config.parallel_execution_first
+    todo = sorted(
+        _outdated(cache, paths), key=lambda p: (p.stem not in first, first.index(p.stem) if p.stem in first else 0)
+    )
     cores = os.cpu_count() or 1
     workers = min(len(todo), cores)
     if workers < 2:
@@ -83,5 +87,6 @@ def _run_outdated_in_parallel(app: Sphinx, env, docnames: list[str]) -> None:
 
 
 def setup(app: Sphinx) -> dict:
+    app.add_config_value("parallel_execution_first", [], "env", [list])
     app.connect("env-before-read-docs", _run_outdated_in_parallel, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

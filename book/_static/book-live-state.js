@@ -32,6 +32,7 @@
   if (!book) return;
   const MAX_VALUE = book.constants.maxTextChars; // characters: a whole box of a search panel; a view with more is not put in a link
   const SAME_ENTRY_MS = 1000; // applied changes closer together than this share one history entry
+  const TYPED_MS = 250; // the address follows typing this often at most
   let formats = null; // book-formats.js, once imported
   const importFormats = () => book.importModule("book-formats.js").then((module) => (formats = module));
   const parse = (hash) => formats.parseViewLink(hash, { maxValue: MAX_VALUE });
@@ -109,9 +110,16 @@
 
   const url = (hash) => location.pathname + location.search + hash;
 
-  function typed() { // replace while typing: the address bar follows, history does not fill up
-    const now = fragment();
-    if (now !== null) history.replaceState(history.state, "", url(now));
+  /* Replace while typing: the address bar follows, history does not fill up. At most once per TYPED_MS:
+     Safari throws after 100 replaceState calls in 10 s, and a fast typist or a held key gets there. */
+  let typing = null;
+  function typed() {
+    if (typing) return;
+    typing = setTimeout(() => {
+      typing = null;
+      const now = fragment();
+      if (now !== null) history.replaceState(history.state, "", url(now));
+    }, TYPED_MS);
   }
 
   function applied() { // one history entry per applied change

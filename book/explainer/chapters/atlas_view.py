@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from atlas import GRID, Atlas, K
-from figures import escape, neighbour_bars
+from explainer.chapters.atlas import GRID, Atlas, K
+from explainer.infra.neighbours import squared_distances, top_k
+from explainer.teaching.figures import escape, neighbour_bars
+from explainer.teaching.live import Live
+from explainer.teaching.panels import Panel, Try, publish, text_input
 from helpers import COLORS
-from live import Live
-from neighbours import squared_distances, top_k
-from panels import Panel, Try, publish, text_input
 
 PARAGRAPH_COLOR = "#E45756"
 REGION_COLORS = [c for c in COLORS if c != PARAGRAPH_COLOR]  # nine: no region's dots look like paragraphs

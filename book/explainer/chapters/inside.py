@@ -13,14 +13,16 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from checks import check_k
-from figures import stepped_figure
+from explainer.infra.checks import check_k
+from explainer.infra.neighbours import (
+    map_neighbours as map_neighbours,  # the chapter's notebook and the atlas's import these
+)
+from explainer.infra.neighbours import neighbour_retention as neighbour_retention
+from explainer.infra.neighbours import true_neighbours as true_neighbours
+from explainer.infra.projections import aligned_layouts
+from explainer.teaching.figures import stepped_figure
+from explainer.teaching.panels import Panel, Try, text_panel
 from helpers import COLORS, check_texts, load_model
-from neighbours import map_neighbours as map_neighbours  # the chapter's notebook and the atlas's import these
-from neighbours import neighbour_retention as neighbour_retention
-from neighbours import true_neighbours as true_neighbours
-from panels import Panel, Try, text_panel
-from projections import aligned_layouts
 
 LAYERS = 6  # all-MiniLM-L6-v2: six Transformer layers after the input embeddings
 

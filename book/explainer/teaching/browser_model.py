@@ -19,7 +19,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import cache
+from explainer.infra import cache
 from helpers import DEFAULT_MODEL, MODEL_PACKAGE, load_model, model_path
 
 MODEL_NAME = "all-MiniLM-L6-v2"  # the folder name under the site's _static/live/models/

@@ -9,8 +9,10 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from checks import check_k
-from figures import neighbour_bars, stepped_figure
+from explainer.infra.checks import check_k
+from explainer.infra.neighbours import top_k_except
+from explainer.infra.projections import pca_map
+from explainer.teaching.figures import neighbour_bars, stepped_figure
 from helpers import (
     COLORS,
     Texts,
@@ -23,8 +25,6 @@ from helpers import (
     scatter_traces,
     similarity,
 )
-from neighbours import top_k_except
-from projections import pca_map
 
 MAX_WEIGHT = 1e6
 
@@ -290,8 +290,8 @@ def analogy_row(vocab: Embeddings, x: str, minus: str, plus: str, expected: str)
     query = vocab[x] - vocab[minus] + vocab[plus]
     ranked = [w for w, _ in vocab.nearest(query, k=len(vocab))]
     first_alone = Term(vocab[x].vector, x, query.words)  # x's vector, but all three inputs left out
-    # inputs allowed: the three inputs compete too, whether or not the list holds them
-    contenders = [vocab.nearest(query, k=1, exclude_inputs=False)[0][0], x, minus, plus]
+    # inputs allowed: the best other word and the three inputs compete, whether or not the list holds them
+    contenders = [ranked[0], x, minus, plus]
     scores = similarity(vocab.vector(query), np.vstack([vocab.vector(w) for w in contenders]))[0]
     return {
         "analogy": f"{x} − {minus} + {plus}",

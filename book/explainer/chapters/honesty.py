@@ -14,11 +14,11 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from checks import finite_matrix
-from figures import stepped_figure
+from explainer.infra.checks import finite_matrix
+from explainer.infra.neighbours import intruder_ranks as intruder_ranks  # the chapter's notebook imports it from here
+from explainer.infra.neighbours import neighbour_retention, retention_per_point, true_neighbours, trustworthiness
+from explainer.teaching.figures import stepped_figure
 from helpers import COLORS, rounded
-from neighbours import intruder_ranks as intruder_ranks  # the chapter's notebook imports it from here
-from neighbours import neighbour_retention, retention_per_point, true_neighbours, trustworthiness
 
 MEASURES = ("neighbours kept", "trustworthiness", "distances kept")
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from arithmetic import Embeddings, check_weight
-from figures import neighbour_bars
-from live import Live
-from panels import Panel, Try, publish, text_input
+from explainer.chapters.arithmetic import Embeddings, check_weight
+from explainer.teaching.figures import neighbour_bars
+from explainer.teaching.live import Live
+from explainer.teaching.panels import Panel, Try, publish, text_input
 
 
 def playground_figure(vocab: Embeddings, base: str, add: str, subtract: str, weight: float, k: int = 8) -> go.Figure:

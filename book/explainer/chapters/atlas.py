@@ -27,13 +27,13 @@ from pathlib import Path
 
 import numpy as np
 
-import cache
-from booktext import Paragraph, paragraphs
-from checks import check_k
+from explainer.infra import cache
+from explainer.infra.booktext import Paragraph, paragraphs
+from explainer.infra.checks import check_k
+from explainer.infra.neighbours import central_items, kept_counts, map_neighbours, squared_distances, top_k
+from explainer.infra.projections import pca, umap_on_neighbours
+from explainer.infra.wordlist import atlas_words, recipe
 from helpers import DEFAULT_MODEL, MODEL_PACKAGE, check_texts, embed, load_model
-from neighbours import central_items, kept_counts, map_neighbours, squared_distances, top_k
-from projections import pca, umap_on_neighbours
-from wordlist import atlas_words, recipe
 
 FORMAT = 1  # bump when what the folder holds, or how it is made, changes
 SETTINGS = {"neighbours": 15, "min_dist": 0.0, "epochs": 200, "init": "pca", "seed": 0, "regions": 60}

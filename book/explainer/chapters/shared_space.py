@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from explainer.infra.neighbours import top_k
+from explainer.infra.projections import pca_map
 from helpers import COLORS, rounded, scatter_traces
-from neighbours import top_k
-from projections import pca_map
 
 DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 GREY = "#888888"

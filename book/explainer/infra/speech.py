@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-import cache
+from explainer.infra import cache
 
 SAMPLE_RATE = 22050  # what eSpeak NG produces
 MAX_CHARS = 200  # a phrase, not a book: longer text is refused
@@ -121,11 +121,12 @@ def speak_all(requests: list[tuple[str, Voice | str]]) -> list[np.ndarray]:
 
 
 def _synthesize(requests: list[tuple[str, Voice]]) -> list[np.ndarray]:
-    """Speak in a worker process (this file run as a script); one clean child process per clip."""
+    """Speak in a worker process (this module run with python -m); one clean child process per clip."""
     path, data, _ = library()
     jobs = [[text, v.name, v.rate, v.pitch] for text, v in requests]
     done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), path, data],
+        [sys.executable, "-m", __name__, path, data],
+        cwd=Path(__file__).resolve().parents[2],  # book/, where the package explainer is
         input=json.dumps(jobs).encode(),
         capture_output=True,
         timeout=60 + len(jobs),

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]  # the repository
 MIN_WORDS = 6
 MAX_CHARS = 2000  # helpers.embed's limit; the model reads at most 256 word pieces anyway
 BLOCKS = ("admonition", "note", "tip", "important", "warning", "hint", "attention", "caution", "seealso")

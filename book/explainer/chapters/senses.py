@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-import speech
-from panels import building_site, publish
-from shared_space import DIGITS
-from speech import SAMPLE_RATE, Voice
+from explainer.chapters.shared_space import DIGITS
+from explainer.infra import speech
+from explainer.infra.speech import SAMPLE_RATE, Voice
+from explainer.teaching.panels import building_site, publish
 
 ACCENTS = ["en", "en-us", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-029", "en-us-nyc"]
 TRAINING_VARIANTS = ["m1", "m2", "m3", "m4", "m5", "m6", "f1", "f2", "f4", "croak", "Andy", "Annie"]

@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from figures import escape
+from explainer.infra.neighbours import central_items
+from explainer.teaching.figures import escape
 from helpers import COLORS, axes_layout, rounded
-from neighbours import central_items
 
 MAX_ITEMS = 5000  # what the browser embeds at once; beyond it, the notebook
 MAX_LABEL = 48  # characters of a cluster's most central item in the legend
@@ -55,7 +55,7 @@ def clusters(vectors: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
     """
     from sklearn.cluster import KMeans
 
-    import reproducible
+    from explainer.infra import reproducible
 
     x = np.asarray(vectors, dtype=np.float64)
     k = max(1, min(k, len(np.unique(x, axis=0))))
@@ -219,7 +219,7 @@ def figures(result: dict, floor: float) -> list[go.Figure]:
 
 def _controls(texts: str, threshold: float, floor: float, demo: int) -> str:
     clusters_menu = "".join(f'<option value="{k}">{k}</option>' for k in range(MIN_CLUSTERS, MAX_CLUSTERS + 1))
-    from panels import buttons, text_input
+    from explainer.teaching.panels import buttons, text_input
 
     return (
         '<label class="wb-wide">Your texts, one per line (up to 5,000)'
@@ -269,7 +269,7 @@ def workbench_panel(
     """The live workbench: the site's panel (first drawn from ``texts`` in Python), a widget in JupyterLab.
     ``demo`` is the book's paragraphs and ``fingerprint`` theirs (``booktext.fingerprint``): when the book's
     prose changes, the build runs the chapter again."""
-    from panels import Panel, publish
+    from explainer.teaching.panels import Panel, publish
 
     items, _ = read_lines(texts)
     result = analyse(items, threshold=threshold)
@@ -314,7 +314,7 @@ def workbench_widget(texts: str, floor: float, threshold: float = 0.75) -> Any:
     """JupyterLab: the same analysis with the Python model, on any number of texts (each embedded once, cached)."""
     import ipywidgets as widgets
 
-    from live import Live
+    from explainer.teaching.live import Live
 
     controls = {
         "texts": widgets.Textarea(value=texts, rows=8, continuous_update=False, layout=widgets.Layout(width="70%")),

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from figures import stepped_figure
+from explainer.infra.projections import aligned_layouts
+from explainer.teaching.figures import stepped_figure
 from helpers import COLORS, scatter_traces
-from projections import aligned_layouts
 
 BUCKETS = 4096  # hashed word and trigram buckets of the toy encoder
 

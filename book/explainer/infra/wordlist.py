@@ -19,7 +19,7 @@ import hashlib
 from functools import cache
 from importlib.resources import files
 
-from bookdata import load_words
+from explainer.infra.bookdata import load_words
 
 SIZE = 20_000
 MIN_LETTERS = 3

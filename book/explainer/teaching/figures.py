@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from explainer.infra.projections import METHOD_NAMES, METHODS, check_method
 from helpers import COLORS, Texts, axes_layout, check_texts, embed, groups_of, project, rounded, scatter_traces
-from projections import METHOD_NAMES, METHODS, check_method
 
 
 def escape(text: str) -> str:

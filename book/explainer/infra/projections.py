@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from checks import finite_matrix
-from neighbours import top_k
+from explainer.infra.checks import finite_matrix
+from explainer.infra.neighbours import top_k
 
 METHODS = ("pca", "umap", "tsne")
 METHOD_NAMES = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
@@ -150,7 +150,7 @@ def umap_on_neighbours(
 def tsne(x: np.ndarray, dims: int, seed: int) -> np.ndarray:
     from sklearn.manifold import TSNE
 
-    import reproducible
+    from explainer.infra import reproducible
 
     n = len(x)
     # scikit-learn's defaults suit thousands of points. For the book's tens, a smaller perplexity, a lower

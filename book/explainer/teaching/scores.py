@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from bookdata import load_table
+from explainer.infra.bookdata import load_table
 from helpers import COLORS, check_texts, embed, rounded
 
 FLOOR_PERCENTILE = 95
@@ -59,7 +59,7 @@ def plot_score_bands(bands: Mapping[str, Mapping[str, np.ndarray]], title: str) 
 
     ``bands`` maps a kind ("words") to {band name: scores}; the first band of each kind must be "random".
     """
-    from figures import stepped_figure
+    from explainer.teaching.figures import stepped_figure
 
     states = []
     for kind, by_band in bands.items():

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-CACHE_DIR = Path(os.environ.get("EMBEDDINGS_BOOK_CACHE", Path(__file__).resolve().parent.parent / ".cache"))
+CACHE_DIR = Path(os.environ.get("EMBEDDINGS_BOOK_CACHE", Path(__file__).resolve().parents[3] / ".cache"))
 FORMAT = 3  # bump when the layout or the meaning of an entry changes: old entries are then never read
 # (3: vectors from fixed-shape batches, reproducible.encode; older ones differ in the last bits)
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from figures import stepped_figure
+from explainer.teaching.figures import stepped_figure
 from helpers import COLORS
 
 Search = Callable[[str], list[tuple[str, float]]]

@@ -14,7 +14,7 @@ import html
 import re
 from collections.abc import Sequence
 
-from panels import building_site
+from explainer.teaching.panels import building_site
 
 
 def _inline(text: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from checks import check_k, finite_matrix
+from explainer.infra.checks import check_k, finite_matrix
 
 TREE_FROM = 4_000_000  # distances to measure: beyond, a k-d tree proposes the candidates (the answer is the same)
 SPARE = 8  # candidates the tree proposes beyond k, so that a tie at the k-th place is seen whole

@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-import cache
+from explainer.infra import cache
+from explainer.infra.rendering import BookRenderer
+from explainer.teaching.live import Live, explore, parse_words, with_tries
 from helpers import plot_heatmap, plot_projection
-from live import Live, explore, parse_words, with_tries
-from rendering import BookRenderer
 
 PANEL_KINDS = ("explorer", "playground", "search", "images", "tokens", "atlas", "workbench")
 Try = tuple[str, dict[str, str], str]  # (button label, {input name: value}, what to look for)

@@ -1,0 +1,1 @@
+"""No teaching of its own: caches, input checks, neighbour maths, projections, rendering, reproducibility, data."""
