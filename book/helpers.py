@@ -208,6 +208,7 @@ def project(vectors: Any, method: str = "umap", dims: int = 2, seed: int = 0) ->
 
 COLORS = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#EECA3B", "#9D755D", "#FF9DA6", "#BAB0AC"]
 INK = "#222832"  # the light theme's text; the workbench's "picked" star (book-constants.js)
+MUTED = "#b8b8b8"  # bars and points that are not the answer (the search panel's bars in the browser too)
 
 
 def _book_template(dark: bool = False) -> go.layout.Template:

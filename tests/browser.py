@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -154,6 +155,35 @@ LAYOUT_JS = """() => {
     }),
   };
 }"""
+
+
+def worker_heap(page, script: str) -> int:
+    """Bytes in use in the JavaScript heap of the page's Web Worker whose script's address contains ``script``,
+    after a garbage collection: CDP's HeapProfiler.collectGarbage and Runtime.getHeapUsage, sent to the
+    worker's own target (a page's CDP session reaches only the page's main thread)."""
+    cdp = page.context.browser.new_browser_cdp_session()
+    answers: dict[int, dict] = {}
+    cdp.on("Target.receivedMessageFromTarget", lambda e: answers.update({(m := json.loads(e["message"])).get("id"): m}))
+    try:
+        workers = [
+            t for t in cdp.send("Target.getTargets")["targetInfos"] if t["type"] == "worker" and script in t["url"]
+        ]
+        assert len(workers) == 1, workers
+        session = cdp.send("Target.attachToTarget", {"targetId": workers[0]["targetId"], "flatten": False})["sessionId"]
+        for number, method in enumerate(("HeapProfiler.collectGarbage", "Runtime.getHeapUsage"), start=1):
+            cdp.send(
+                "Target.sendMessageToTarget",
+                {"sessionId": session, "message": json.dumps({"id": number, "method": method})},
+            )
+            for _ in range(500):  # the answer comes as an event, handled while Playwright waits
+                if number in answers:
+                    break
+                page.wait_for_timeout(20)
+            assert "result" in answers.get(number, {}), answers.get(number)
+        cdp.send("Target.detachFromTarget", {"sessionId": session})
+        return int(answers[2]["result"]["usedSize"])
+    finally:
+        cdp.detach()
 
 
 def layout_report(page) -> dict:

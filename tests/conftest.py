@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -28,11 +29,62 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 #   unit     no build and no browser: `make test-fast`, the edit loop
 #   book     a clean strict build of the book (the chapters' claims, the built site in Chromium, Firefox, WebKit)
 BOOK_FIXTURES = {"built_site", "site", "run_chapter", "the_atlas", "browser_at"}
+# the files that need the build, slowest first (minutes in `make test`, measured): engines 3-6, links 3-6, site 3-4,
+# atlas about 3, chapters and live_site about 2 each, workbench_site 1-2
+SLOWEST_FIRST = (
+    "test_engines.py",
+    "test_links.py",
+    "test_site.py",
+    "test_atlas.py",
+    "test_chapters.py",
+    "test_live_site.py",
+    "test_workbench_site.py",
+)
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        item.add_marker("book" if BOOK_FIXTURES & set(getattr(item, "fixturenames", ())) else "unit")
+        needs_book = bool(BOOK_FIXTURES & set(getattr(item, "fixturenames", ())))
+        item.add_marker("book" if needs_book else "unit")
+        # pytest-xdist (--dist loadgroup) gives a worker whole groups: a file's tests that need the build stay
+        # together (they share its browser and fixtures); those that need none form a group of their own
+        item.add_marker(pytest.mark.xdist_group(f"{'book' if needs_book else 'unit'}:{item.path.name}"))
+
+    # tests that need no build first: with --build-first they run while the build does; then the slowest files,
+    # so that the two workers end together (pytest-xdist hands out the groups in this order)
+    def order(item) -> tuple:
+        slow = SLOWEST_FIRST.index(item.path.name) if item.path.name in SLOWEST_FIRST else len(SLOWEST_FIRST)
+        return (item.get_closest_marker("book") is not None, slow)
+
+    items.sort(key=order)
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--build-first",
+        action="store_true",
+        help="start the book's clean build as the session starts, in the background, so that the tests that "
+        "need no build run meanwhile (make test)",
+    )
+
+
+def pytest_sessionstart(session):
+    """With --build-first (``make test``): the build starts at once, in the main process, while pytest-xdist's
+    workers run the tests that need no build; built_site waits for it."""
+    config = session.config
+    if (
+        config.getoption("--build-first")
+        and not os.environ.get("PYTEST_XDIST_WORKER")
+        and not os.environ.get("BOOK_HTML")
+    ):
+        config.book_thread = threading.Thread(target=_make_book, args=(_shared_dir(config._tmp_path_factory),))
+        config.book_thread.start()
+
+
+def pytest_sessionfinish(session):
+    thread = getattr(session.config, "book_thread", None)
+    if thread is not None:
+        thread.join()  # no build is left running behind the session
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -94,21 +146,14 @@ def _interrupt_a_build(cmd: list[str], env: dict, cache: Path) -> int:
     return proc.returncode
 
 
-@pytest.fixture(scope="session")
-def built_site(tmp_path_factory) -> Build:
-    """Build the book strictly from a clean state, after a first build was stopped part-way with Ctrl-C.
-
-    The second build starts where the interrupted one left its _build, execution cache and embedding
-    cache, as a reader's second `make book` would. Set BOOK_HTML=_build/html to test an existing build
-    instead (quick iterations while writing).
-    """
-    if os.environ.get("BOOK_HTML"):  # the site you built, with the caches it was built with
-        cache = Path(os.environ.get("EMBEDDINGS_BOOK_CACHE", ROOT / ".cache"))
-        return Build(0, "", ROOT / os.environ["BOOK_HTML"], cache)
-    # `make test` runs two pytest-xdist workers: the first to get here builds, the other waits and reads its record
+def _shared_dir(tmp_path_factory) -> Path:
+    """The session's folder that pytest-xdist's workers share (each worker's own is one level below)."""
     shared = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = shared.parent
+    return shared.parent if os.environ.get("PYTEST_XDIST_WORKER") else shared
+
+
+def _make_book(shared: Path) -> dict:
+    """Once per session, whoever asks first: a build stopped part-way, then the clean strict build; the record."""
     out, record = shared / "book", shared / "book.json"
     with FileLock(str(shared / "book.lock")):
         if not record.exists():
@@ -120,7 +165,23 @@ def built_site(tmp_path_factory) -> Build:
             proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
             done = {"returncode": proc.returncode, "log": proc.stdout + proc.stderr, "interrupted": interrupted}
             record.write_text(json.dumps(done), encoding="utf-8")
-        done = json.loads(record.read_text(encoding="utf-8"))
+        return json.loads(record.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Build:
+    """Build the book strictly from a clean state, after a first build was stopped part-way with Ctrl-C.
+
+    The second build starts where the interrupted one left its _build, execution cache and embedding
+    cache, as a reader's second `make book` would. Set BOOK_HTML=_build/html to test an existing build
+    instead (quick iterations while writing).
+    """
+    if os.environ.get("BOOK_HTML"):  # the site you built, with the caches it was built with
+        cache = Path(os.environ.get("EMBEDDINGS_BOOK_CACHE", ROOT / ".cache"))
+        return Build(0, "", ROOT / os.environ["BOOK_HTML"], cache)
+    shared = _shared_dir(tmp_path_factory)
+    done = _make_book(shared)
+    out = shared / "book"
     return Build(done["returncode"], done["log"], out / "_build" / "html", out / "cache", done["interrupted"])
 
 

@@ -148,13 +148,14 @@ TRIES = "() => Array.from(document.querySelectorAll('[data-live] [data-try]')).m
 INPUTS = """(names) => Object.fromEntries(names.map((n) => [n, document.querySelector(`[data-live] [name="${n}"]`).value]))"""
 
 
-def try_every_prompt(driver) -> list[str]:
-    """Press each "try this" button of the page's panel; what went wrong (empty when every prompt filled its
-    inputs, the panel answered and the figure changed)."""
+def try_a_prompt(driver) -> list[str]:
+    """Press the first "try this" button of the page's panel; what went wrong (empty when the prompt filled its
+    inputs, the panel answered and the figure changed). Every prompt of every panel runs in Chromium
+    (test_live_site.py); here one shows the buttons work in this engine."""
     import json
 
     wrong = []
-    prompts = driver.call(TRIES)
+    prompts = driver.call(TRIES)[:1]
     for i, values in enumerate(prompts, start=1):
         values = json.loads(values)
         before = driver.call(f"() => ({FIGURE_DATA})(document.querySelector('[data-live]'))")
@@ -178,7 +179,7 @@ def test_every_page_draws_asks_and_its_panel_answers_with_no_error_and_nothing_f
     if name in PANELS:
         answer = type_into_the_panel(browser, name)
         assert not answer["error"] and answer["changed"], f"{name}: {answer}"
-        assert try_every_prompt(browser) == [], name  # "try this", with the model now loaded
+        assert try_a_prompt(browser) == [], name  # "try this", with the model now loaded
         assert problems(browser) == [], f"{path}: after typing into its panel"
     if browser.name == "webkit":  # Safari's engine on a phone: the same page narrowed to 390 px, as it turns
         browser.resize("phone")

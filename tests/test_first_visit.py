@@ -77,3 +77,18 @@ def test_a_download_started_by_typing_ends_on_a_line_that_says_what_to_do(browse
         assert page.errors == []
     finally:
         context.close()
+
+
+def test_the_bytes_counted_reach_the_total_the_button_announced(browser_at):
+    """Every file in the announced total is counted as it arrives, the scripts loaded by import() included."""
+    browser, base = browser_at
+    context, page = first_visit(browser, base, "intro")
+    try:
+        announced = page.evaluate("window.embeddingsBook.manifest.bytes.model")
+        page.locator("[data-live] .live-load").click()
+        page.wait_for_function(READY, timeout=90000)
+        received = page.evaluate("window.embeddingsBook.bytesReceived")
+        assert 0.995 * announced <= received <= 1.005 * announced, (received, announced)
+        assert page.errors == []
+    finally:
+        context.close()

@@ -60,8 +60,10 @@ BAD_LINKS = {  # name: the fragment after "#"
 class Tab:
     """A page in a fresh browser context (its own cache and history), with its problems recorded."""
 
-    def __init__(self, browser, url: str, **context):
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, **context)
+    def __init__(self, browser, url: str, shared=None, **context):
+        """A fresh context of its own, or a page in ``shared`` (a context whose cache already holds the model)."""
+        self.own = shared is None
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, **context) if self.own else shared
         self.page = self.context.new_page()
         self.page.add_init_script("window.__dialogs = 0;")
         self.errors: list[str] = []
@@ -108,14 +110,17 @@ class Tab:
         assert self.panel.evaluate(planted) == 0, "the payload became an element"
 
     def close(self) -> None:
-        self.context.close()
+        if self.own:
+            self.context.close()
+        else:
+            self.page.close()
 
 
 @pytest.mark.parametrize("name", VIEWS)
-def test_a_link_opens_the_same_view_in_a_fresh_browser(browser_at, name):
+def test_a_link_opens_the_same_view_in_a_fresh_browser(browser_at, warm, name):
     browser, base = browser_at
     kind, view = VIEWS[name]
-    first = Tab(browser, f"{base}/book/{name}.html")
+    first = Tab(browser, f"{base}/book/{name}.html", shared=warm)
     assert first.panel.get_attribute("data-live") == kind
     assert first.panel.locator(".live-copy").inner_text() == "Copy link"
     first.load()
@@ -142,24 +147,26 @@ def test_a_link_opens_the_same_view_in_a_fresh_browser(browser_at, name):
     second.close()
 
 
-def test_a_link_opens_the_atlas_on_a_clicked_point_with_no_model(browser_at):
+def test_a_link_opens_the_atlas_on_a_clicked_point_with_no_model(browser_at, warm):
     browser, base = browser_at
-    tab = Tab(browser, f"{base}/book/atlas.html#v=1&atlas.point=violin")
+    tab = Tab(browser, f"{base}/book/atlas.html#v=1&atlas.point=violin", shared=warm)
     tab.page.wait_for_function("() => /“violin”/.test(document.querySelector('[data-live] .live-status').textContent)")
     assert "true neighbours" in tab.status()
     assert tab.panel.locator(".atlas-nearest li").count() == 10
     assert not [u for u in tab.requests if "/_static/live/models/" in u or "transformers" in u]  # no model: data only
     tab.close()
-    tab = Tab(browser, f"{base}/book/atlas.html#v=1&atlas.point=" + urllib.parse.quote("<b>no such word</b>"))
+    tab = Tab(
+        browser, f"{base}/book/atlas.html#v=1&atlas.point=" + urllib.parse.quote("<b>no such word</b>"), shared=warm
+    )
     tab.page.wait_for_function("() => document.querySelector('[data-live] .live-error')")
     assert "not on this map" in tab.status()
     tab.inert()
     tab.close()
 
 
-def test_the_workbench_link_carries_settings_never_texts(browser_at):
+def test_the_workbench_link_carries_settings_never_texts(browser_at, warm):
     browser, base = browser_at
-    tab = Tab(browser, f"{base}/book/your-texts.html")
+    tab = Tab(browser, f"{base}/book/your-texts.html", shared=warm)
     assert "never your texts" in tab.panel.locator(".live-share-note").inner_text()
     tab.panel.locator("textarea[name=texts]").fill("my secret ticket one\nmy secret ticket two\nmy secret ticket three")
     tab.panel.locator("input[name=query]").fill("secret search")  # typing has started the model's download
@@ -170,9 +177,9 @@ def test_the_workbench_link_carries_settings_never_texts(browser_at):
     tab.close()
 
 
-def test_back_and_forward_step_between_views(browser_at):
+def test_back_and_forward_step_between_views(browser_at, warm):
     browser, base = browser_at
-    tab = Tab(browser, f"{base}/book/intro.html")
+    tab = Tab(browser, f"{base}/book/intro.html", shared=warm)
     default = tab.inputs()
     tab.load()
     shown = {}
@@ -191,9 +198,9 @@ def test_back_and_forward_step_between_views(browser_at):
     tab.close()
 
 
-def test_typing_replaces_the_address_and_enter_adds_one_history_entry(browser_at):
+def test_typing_replaces_the_address_and_enter_adds_one_history_entry(browser_at, warm):
     browser, base = browser_at
-    tab = Tab(browser, f"{base}/book/intro.html")
+    tab = Tab(browser, f"{base}/book/intro.html", shared=warm)
     tab.load()
     length = tab.page.evaluate("history.length")
     box = tab.panel.locator("input[name=words]")
@@ -209,9 +216,9 @@ def test_typing_replaces_the_address_and_enter_adds_one_history_entry(browser_at
     tab.close()
 
 
-def test_fast_typing_stays_under_safaris_limit_of_100_address_changes_in_10_seconds(browser_at):
+def test_fast_typing_stays_under_safaris_limit_of_100_address_changes_in_10_seconds(browser_at, warm):
     browser, base = browser_at
-    tab = Tab(browser, f"{base}/book/intro.html")
+    tab = Tab(browser, f"{base}/book/intro.html", shared=warm)
     tab.page.evaluate("""() => { window.__replaced = 0; const real = history.replaceState.bind(history);
         history.replaceState = (...args) => { window.__replaced += 1; return real(...args); }; }""")
     box = tab.panel.locator("input[name=words]")
@@ -223,9 +230,9 @@ def test_fast_typing_stays_under_safaris_limit_of_100_address_changes_in_10_seco
     tab.close()
 
 
-def test_a_dragged_slider_adds_one_history_entry(browser_at):
+def test_a_dragged_slider_adds_one_history_entry(browser_at, warm):
     browser, base = browser_at
-    tab = Tab(browser, f"{base}/book/vectors.html")
+    tab = Tab(browser, f"{base}/book/vectors.html", shared=warm)
     tab.load()
     length = tab.page.evaluate("history.length")
     before = tab.figures()
@@ -257,19 +264,19 @@ def test_copy_link_copies_this_view(browser_at):
 
 
 @pytest.fixture(scope="module")
-def intro_as_it_comes(browser_at):
+def intro_as_it_comes(browser_at, warm):
     """The intro with no fragment: its inputs, and the addresses it asks for."""
     browser, base = browser_at
-    clean = Tab(browser, f"{base}/book/intro.html")
+    clean = Tab(browser, f"{base}/book/intro.html", shared=warm)
     yield clean.inputs(), {urllib.parse.urldefrag(u)[0] for u in clean.requests}
     clean.close()
 
 
 @pytest.mark.parametrize("name", BAD_LINKS)
-def test_a_bad_link_gives_one_line_and_the_default_view(browser_at, intro_as_it_comes, name):
+def test_a_bad_link_gives_one_line_and_the_default_view(browser_at, warm, intro_as_it_comes, name):
     browser, base = browser_at
     default, asked = intro_as_it_comes
-    tab = Tab(browser, f"{base}/book/intro.html#{BAD_LINKS[name]}")
+    tab = Tab(browser, f"{base}/book/intro.html#{BAD_LINKS[name]}", shared=warm)
     tab.page.wait_for_function("() => document.querySelector('[data-live] .live-error')")
     line = tab.status()
     assert "\n" not in line and 20 < len(line) < 200 and "default view" in line, line
@@ -280,10 +287,10 @@ def test_a_bad_link_gives_one_line_and_the_default_view(browser_at, intro_as_it_
 
 
 @pytest.mark.parametrize("how", ["typed into the address bar", "back to a damaged entry"])
-def test_a_bad_link_after_another_view_shows_the_default_view_as_it_says(browser_at, intro_as_it_comes, how):
+def test_a_bad_link_after_another_view_shows_the_default_view_as_it_says(browser_at, warm, intro_as_it_comes, how):
     browser, base = browser_at
     default, _ = intro_as_it_comes
-    tab = Tab(browser, f"{base}/book/intro.html")
+    tab = Tab(browser, f"{base}/book/intro.html", shared=warm)
     tab.load()  # the default view, drawn by the model in the page
     drawn_default = tab.figures()
     tab.page.wait_for_timeout(1100)
@@ -310,10 +317,10 @@ def test_a_bad_link_after_another_view_shows_the_default_view_as_it_says(browser
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
-def test_a_payload_in_a_link_is_only_text(browser_at, payload):
+def test_a_payload_in_a_link_is_only_text(browser_at, warm, payload):
     browser, base = browser_at
     text = PAYLOADS[payload]
-    tab = Tab(browser, f"{base}/book/intro.html#v=1&explorer.words={urllib.parse.quote(text)}")
+    tab = Tab(browser, f"{base}/book/intro.html#v=1&explorer.words={urllib.parse.quote(text)}", shared=warm)
     assert tab.inputs()["words"] == text
     tab.load()
     tab.page.wait_for_function(SETTLED, timeout=60000)
@@ -329,11 +336,20 @@ def test_a_payload_in_a_link_is_only_text(browser_at, payload):
 
 
 @pytest.fixture(scope="module")
-def loaded_tabs(browser_at):
+def warm(browser_at):
+    """One context for the tests that need no fresh browser: the model's files come from its cache after the first."""
+    browser, _ = browser_at
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def loaded_tabs(browser_at, warm):
     browser, base = browser_at
     tabs = {}
     for name in ("intro", "vectors", "deep-learning", "human-experience", "inside", "atlas"):
-        tabs[name] = Tab(browser, f"{base}/book/{name}.html")
+        tabs[name] = Tab(browser, f"{base}/book/{name}.html", shared=warm)
         tabs[name].load()
     yield tabs
     for tab in tabs.values():

@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pytest
 
-from browser import chromium, goto_panel, serve
+from browser import chromium, goto_panel, serve, worker_heap
 from explainer.chapters import workbench
 from explainer.infra import projections
 
@@ -209,11 +209,14 @@ def test_a_long_session_keeps_the_models_memory_bounded(bench):
     memo = "async () => await window.embeddingsBook.askModel({type: 'memo'})"
     embed = "async texts => (await window.embeddingsBook.embed(texts)).length"
     limit = bench.page.evaluate(memo)["limit"]
-    counts = []
-    for load in range(limit // 300 + 3):  # past the bound by more than two loads
+    counts, heaps = [], []
+    for load in range(limit // 300 + 6):  # past the bound by five loads
         assert bench.page.evaluate(embed, [f"note {load}.{i}" for i in range(300)]) == 300
         counts.append(bench.page.evaluate(memo)["size"])
+        heaps.append(worker_heap(bench.page, "book-model-worker"))
     assert counts[-3:] == [limit] * 3 and counts == sorted(counts), counts  # it grows to the bound, then stays
+    settled = heaps[limit // 300 + 1 :]  # the worker's heap once the memo is full: flat, not growing per load
+    assert max(settled) - min(settled) < 0.1 * min(settled), [round(h / 1e6, 1) for h in heaps]
     assert bench.errors == []
 
 

@@ -62,15 +62,18 @@ def browser_constants() -> dict:
     defined (tests/test_js.py checks that no script carries a copy of its own)."""
     with _book_modules():
         import helpers
-        from explainer.chapters import atlas, atlas_view, workbench
+        from explainer.chapters import atlas, atlas_view, inside, workbench
+        from explainer.infra import projections
         from explainer.teaching import browser_model, live
     low, high, width = workbench.BINS
     return {
         "model": browser_model.MODEL_NAME,  # the folder name under _static/live/models/
         "palette": list(helpers.COLORS),  # the book's 10 colours, in order
         "ink": helpers.INK,
+        "muted": helpers.MUTED,
         "maxTextChars": helpers.MAX_TEXT_CHARS,  # the longest text a box takes (helpers.embed's limit)
         "explorer": {"maxWords": live.MAX_LIVE_WORDS},
+        "tokens": {"maxChars": inside.TOKENS_MAX_CHARS},
         "workbench": {
             "maxItems": workbench.MAX_ITEMS,
             "maxLabel": workbench.MAX_LABEL,
@@ -79,6 +82,7 @@ def browser_constants() -> dict:
             "clusters": {"min": workbench.MIN_CLUSTERS, "max": workbench.MAX_CLUSTERS},
             "kmeansStarts": workbench.KMEANS_STARTS,
             "formulaStarts": workbench.FORMULA_STARTS,
+            "umapMinDist": projections.UMAP_MIN_DIST,
         },
         "atlas": {"k": atlas.K, "traces": dict(atlas_view.TRACES)},
     }

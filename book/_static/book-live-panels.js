@@ -134,7 +134,7 @@
         const bars = (hits, axis) => ({
           type: "bar", orientation: "h", x: hits.map((h) => round(h[1])), y: hits.map((h) => `${ids[h[0]]}  `),
           text: hits.map((h) => passages[h[0]].slice(0, 60) + "…"), hovertext: hits.map((h) => passages[h[0]]),
-          textposition: "inside", insidetextanchor: "start", textfont: { size: 11 }, marker: { color: "#b8b8b8" },
+          textposition: "inside", insidetextanchor: "start", textfont: { size: 11 }, marker: { color: constants.muted },
           hovertemplate: "%{hovertext}<extra>%{x:.2f}</extra>", showlegend: false, xaxis: `x${axis}`, yaxis: `y${axis}`,
         });
         const layout = ownLayout(div);
@@ -181,8 +181,9 @@
       check(inputs) {
         const text = String(inputs.text || "").trim();
         if (!text) throw new ReaderError("Type a word or a sentence.");
-        if (text.length > constants.maxTextChars) throw new ReaderError(`That is ${text.length.toLocaleString("en")} characters; the panel shows the pieces of up to 300.`);
-        return { text: text.slice(0, 300) };
+        const most = constants.tokens.maxChars;
+        if (text.length > constants.maxTextChars) throw new ReaderError(`That is ${text.length.toLocaleString("en")} characters; the panel shows the pieces of up to ${most}.`);
+        return { text: text.slice(0, most) };
       },
       async run({ text }, panel, api) {
         const { tokens, ids } = await api.tokenize(text);

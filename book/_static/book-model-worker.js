@@ -52,6 +52,17 @@ function count(bytes) {
   if (now - lastReport > 50) { lastReport = now; postMessage({ type: "bytes", received }); }
 }
 
+/* A script loaded by import(), not through liveFetch: counted once it is in, so that the bytes received reach
+   the total the page announced (the manifest's sizes, which count it). */
+const imported = new Set();
+function countImported(name) {
+  const entry = manifest.files[name];
+  if (!entry || imported.has(name)) return;
+  imported.add(name);
+  count(entry.sent);
+  postMessage({ type: "bytes", received });
+}
+
 async function liveFetch(input, init) {
   const href = new URL(typeof input === "string" ? input : input.url || String(input), live).href;
   const name = href.startsWith(live.href) ? href.slice(live.href.length) : null;
@@ -78,6 +89,7 @@ function transformers() {
   if (!library) {
     library = (async () => {
       const tf = await import(new URL("transformers.min.js", live).href);
+      countImported("transformers.min.js");
       const { env } = tf;
       Object.assign(env, LOADING.env, { fetch: liveFetch });
       env.localModelPath = new URL("models/", live).pathname;
@@ -101,6 +113,7 @@ function loadModel() {
       const tf = await transformers();
       const loaded = performance.now();
       const extractor = await tf.pipeline("feature-extraction", manifest.model, LOADING.pipeline);
+      countImported(LOADING.runtime(manifest).mjs); // onnxruntime imports its glue code itself
       const created = performance.now();
       const done = await warmUpNow(extractor);
       const now = performance.now();

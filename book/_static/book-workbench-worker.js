@@ -200,7 +200,7 @@ function umap(id, n, neighbours) {
     indices.push([i, ...neighbours.index.subarray(i * k, (i + 1) * k)]);
     distances.push([0, ...Array.from(neighbours.score.subarray(i * k, (i + 1) * k), (s) => Math.max(0, 1 - s))]);
   }
-  const model = new UMAP.UMAP({ nComponents: 2, nNeighbors: k + 1, minDist: 0.3, random: shared.maths.mulberry32(0) });
+  const model = new UMAP.UMAP({ nComponents: 2, nNeighbors: k + 1, minDist: shared.workbench.umapMinDist, random: shared.maths.mulberry32(0) });
   model.setPrecomputedKNN(indices, distances);
   const epochs = model.initializeFit(indices); // only its length is read once the neighbours are given
   for (let e = 0; e < epochs; e++) {

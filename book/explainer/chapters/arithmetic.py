@@ -15,6 +15,7 @@ from explainer.infra.projections import pca_map
 from explainer.teaching.figures import neighbour_bars, stepped_figure
 from helpers import (
     COLORS,
+    MUTED,
     Texts,
     as_matrix,
     axes_layout,
@@ -225,7 +226,7 @@ def plot_arithmetic(
             textposition="top center",
             marker=dict(
                 size=[12 if w in inputs else 6 for w in near],
-                color=[COLORS[1] if w in inputs else "#b8b8b8" for w in near],
+                color=[COLORS[1] if w in inputs else MUTED for w in near],
             ),
             textfont=dict(size=[13 if w in inputs else 10 for w in near]),
             name="words",

@@ -257,13 +257,16 @@ def plot_layers(sentences: dict[str, str], mark: str) -> go.Figure:
     return stepped_figure(states, layout, control="slider", label="layer ")
 
 
+TOKENS_MAX_CHARS = 300  # the tokens panel shows the pieces of this many characters (the browser's panel too)
+
+
 def tokens_panel(text: str = "Embeddings are surprisingly fun", tries: Sequence[Try] = ()) -> Panel:
     """The chapter's live panel: your own text in the model's word pieces (only the tokenizer runs)."""
 
     def draw(text: str) -> go.Figure:
         if not text.strip():
             raise ValueError("Type a word or a sentence.")
-        return plot_tokens([text.strip()[:300]], title="Your text")
+        return plot_tokens([text.strip()[:TOKENS_MAX_CHARS]], title="Your text")
 
     note = (
         "<strong>Try it live.</strong> Type any text and press Enter to see the pieces the model reads "

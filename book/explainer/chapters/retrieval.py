@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from explainer.teaching.figures import stepped_figure
-from helpers import COLORS
+from helpers import COLORS, MUTED
 
 Search = Callable[[str], list[tuple[str, float]]]
 
@@ -23,7 +23,7 @@ def result_bars(hits: list[tuple[str, float]], texts: Mapping[str, str], target:
         x=[round(s, 3) for _, s in hits],
         y=[f"{pid}  " for pid, _ in hits],
         orientation="h",
-        marker_color=[COLORS[2] if pid == target else "#b8b8b8" for pid, _ in hits],
+        marker_color=[COLORS[2] if pid == target else MUTED for pid, _ in hits],
         text=[texts[pid][:60] + "…" for pid, _ in hits],
         textposition="inside",
         insidetextanchor="start",

@@ -99,6 +99,9 @@ def _prepare_umap() -> None:
     _umap_ready = True
 
 
+UMAP_MIN_DIST = 0.3  # how tightly UMAP packs close points (the workbench's UMAP in the browser too)
+
+
 def umap(x: np.ndarray, dims: int, seed: int) -> np.ndarray:
     """UMAP with the book's settings for small inputs: 15 neighbours (fewer for few points), found exactly."""
     n = len(x)
@@ -110,7 +113,7 @@ def umap(x: np.ndarray, dims: int, seed: int) -> np.ndarray:
     knn_idx = top_k(-dist, k)  # each point itself among them, at distance 0
     knn_dist = np.take_along_axis(dist, knn_idx, axis=1)
     init = "spectral" if n > dims + 2 else "random"
-    return umap_on_neighbours(x, (knn_idx, knn_dist), dims, seed, min_dist=0.3, init=init)
+    return umap_on_neighbours(x, (knn_idx, knn_dist), dims, seed, min_dist=UMAP_MIN_DIST, init=init)
 
 
 def umap_on_neighbours(
