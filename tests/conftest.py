@@ -43,18 +43,18 @@ SLOWEST_FIRST = (
 
 
 def pytest_collection_modifyitems(config, items):
+    book_files = set()
     for item in items:
         needs_book = bool(BOOK_FIXTURES & set(getattr(item, "fixturenames", ())))
         item.add_marker("book" if needs_book else "unit")
-        # pytest-xdist (--dist loadgroup) gives a worker whole groups: a file's tests that need the build stay
-        # together (they share its browser and fixtures); those that need none form a group of their own
-        item.add_marker(pytest.mark.xdist_group(f"{'book' if needs_book else 'unit'}:{item.path.name}"))
+        if needs_book:
+            book_files.add(item.path)
 
-    # tests that need no build first: with --build-first they run while the build does; then the slowest files,
-    # so that the two workers end together (pytest-xdist hands out the groups in this order)
+    # pytest-xdist (--dist loadfile) hands out whole files in this order: first the files that need no build
+    # (with --build-first they run while the build does), then the slowest, so that the two workers end together
     def order(item) -> tuple:
         slow = SLOWEST_FIRST.index(item.path.name) if item.path.name in SLOWEST_FIRST else len(SLOWEST_FIRST)
-        return (item.get_closest_marker("book") is not None, slow)
+        return (item.path in book_files, slow)
 
     items.sort(key=order)
 

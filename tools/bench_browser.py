@@ -166,5 +166,20 @@ def workbench_speed(html: Path, sentences: list[str]) -> dict:
         out = page.evaluate(WORKBENCH_JS, sentences)
         out["rss"] = _rss(_renderers())
         out["rss_before"] = before
+        out["worker_heaps"] = _long_session(page)
         page.close()
     return out
+
+
+def _long_session(page, loads: int = 20, texts: int = 300) -> list[int]:
+    """The model worker's JS heap (bytes, after a garbage collection) after each of ``loads`` embeddings of
+    ``texts`` new texts: it grows until the worker's memo of recent texts is full, then stays."""
+    from browser import worker_heap
+
+    heaps = []
+    for load in range(loads):
+        page.evaluate(
+            "async (t) => (await window.embeddingsBook.embed(t)).length", [f"session {load}.{i}" for i in range(texts)]
+        )
+        heaps.append(worker_heap(page, "book-model-worker"))
+    return heaps

@@ -276,6 +276,9 @@ def workbench_budgets(html: Path) -> list[str]:
         f"memory of the tab (renderer process, workers included) with 5,000 texts: {m['rss'] / 1e6:.0f} MB "
         f"({m['rss_before'] / 1e6:.0f} MB with the model loaded, before any text); main-thread JS heap "
         f"{m['heap'] / 1e6:.0f} MB",
+        "the model worker's JS heap over a long session, 20 loads of 300 new texts (after a garbage collection): "
+        + ", ".join(f"{h / 1e6:.1f}" for h in m["worker_heaps"])
+        + " MB (it stops growing once its memo of recent texts is full)",
     ]
 
 
