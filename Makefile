@@ -90,7 +90,7 @@ book: install
 	@echo "Site built: open _build/html/index.html, or run 'make serve'"
 
 test: lint
-	$(BIN)/python -m pytest -n 2 --dist loadfile --build-first tests
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --build-first tests
 
 # the edit loop: lint, then the tests that need no build and no browser (the `unit` tier: tests/conftest.py)
 test-fast: lint
