@@ -50,8 +50,9 @@ def pytest_collection_modifyitems(config, items):
         if needs_book:
             book_files.add(item.path)
 
-    # pytest-xdist (--dist loadfile --no-loadscope-reorder) hands out whole files in this order: first the files that need no build
-    # (with --build-first they run while the build does), then the slowest, so that the two workers end together
+    # pytest-xdist (--dist loadfile --no-loadscope-reorder) hands out whole files in this order: first the files
+    # that need no build (with --build-first they run while the build does), then the slowest, so that the two
+    # workers end together
     def order(item) -> tuple:
         slow = SLOWEST_FIRST.index(item.path.name) if item.path.name in SLOWEST_FIRST else len(SLOWEST_FIRST)
         return (item.path in book_files, slow)
