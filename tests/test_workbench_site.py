@@ -220,6 +220,32 @@ def test_a_long_session_keeps_the_models_memory_bounded(bench):
     assert bench.errors == []
 
 
+PANEL_BOXES = """panel => ({ page: document.documentElement.scrollWidth,
+  figures: Array.from(panel.querySelectorAll('.plotly-graph-div')).map((d) => {
+    const box = (el) => { if (!el) return null; const r = el.getBoundingClientRect(); return [r.left, r.right]; };
+    return { figure: box(d), title: box(d.querySelector('.gtitle')), legend: box(d.querySelector('.legend')) };
+  }) })"""
+
+
+def test_the_results_fit_a_420_px_screen(bench):
+    """Titles and legends of the map and the scores stay inside their figures, and the page is no wider."""
+    bench.page.set_viewport_size({"width": 420, "height": 900})
+    try:
+        bench.page.wait_for_timeout(800)  # the figures refit after a resize
+        boxes = bench.panel.evaluate(PANEL_BOXES)
+        assert boxes["page"] <= 420, boxes
+        assert len(boxes["figures"]) == 2, boxes
+        for fig in boxes["figures"]:
+            left, right = fig["figure"]
+            assert left >= -1 and right <= 421, fig
+            for part in ("title", "legend"):
+                if fig[part]:
+                    assert left - 1 <= fig[part][0] and fig[part][1] <= right + 1, (part, fig)
+    finally:
+        bench.page.set_viewport_size({"width": 1280, "height": 900})
+        bench.page.wait_for_timeout(300)
+
+
 def write(path, text: str, encoding: str = "utf-8"):
     path.write_text(text, encoding=encoding)
     return path
