@@ -227,20 +227,19 @@ def visit(browser, base: str, page_path: str, size: str = "desktop") -> dict[str
     goto_drawn(page, light.url)
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(1200 if size == "desktop" else 300)  # an auto-playing animation would have moved
-    visits = {"light": light}
-    for theme in ("light", "dark"):
-        if theme == "dark":  # the same page, switched: errors and requests are recorded from the page's start
-            visits["dark"] = Visit(light.url, light.console_errors, light.outside_requests, light.failed_requests)
-            before = page.evaluate(PAPERS)
-            page.evaluate(TO_DARK)
-            page.wait_for_function(
-                f"(before) => ({PAPERS})().every((p, i) => p !== before[i])", arg=before, timeout=10000
-            )
-            page.wait_for_timeout(300)
-        result = visits[theme]
+
+    def check(result: Visit) -> Visit:
         result.figures = page.evaluate(FIGURE_STATE_JS)
         result.layout = layout_report(page)
         result.axe = axe_violations(page)
         result.text = page.inner_text("main")
+        return result
+
+    visits = {"light": check(light)}
+    before = page.evaluate(PAPERS)
+    page.evaluate(TO_DARK)  # the same page, switched: errors and requests are recorded from the page's start
+    page.wait_for_function(f"(before) => ({PAPERS})().every((p, i) => p !== before[i])", arg=before, timeout=10000)
+    page.wait_for_timeout(300)
+    visits["dark"] = check(Visit(light.url, light.console_errors, light.outside_requests, light.failed_requests))
     page.close()
     return visits

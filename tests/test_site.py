@@ -8,7 +8,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from browser import MODES, ROOT, SIZES, goto_drawn, layout_report, toc_pages, visit
+from browser import MODES, PAPERS, ROOT, SIZES, goto_drawn, layout_report, toc_pages, visit
 
 ARTICLE_HEADINGS = {
     "book/intro.ipynb": "What are embeddings, really?",
@@ -152,14 +152,13 @@ def test_figures_follow_a_theme_switch_and_a_turned_phone(browser_at):
     browser, base = browser_at
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     goto_drawn(page, f"{base}/book/intro.html")
-    papers = "() => Array.from(document.querySelectorAll('.plotly-graph-div')).map(d => d._fullLayout.paper_bgcolor)"
-    assert set(page.evaluate(papers)) == {"#ffffff"}
+    assert set(page.evaluate(PAPERS)) == {"#ffffff"}
     for _ in range(3):  # the theme button cycles light → dark → auto
         if page.evaluate("document.documentElement.dataset.theme") == "dark":
             break
         page.locator(".theme-switch-button").first.click()
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
-    page.wait_for_function(f"() => ({papers})().every(p => p === '#14181e')", timeout=10000)
+    page.wait_for_function(f"() => ({PAPERS})().every(p => p === '#14181e')", timeout=10000)
     page.set_viewport_size({"width": 390, "height": 844})
     page.wait_for_timeout(800)
     report = layout_report(page)
