@@ -209,6 +209,10 @@ def test_a_long_session_keeps_the_models_memory_bounded(bench):
     memo = "async () => await window.embeddingsBook.askModel({type: 'memo'})"
     embed = "async texts => (await window.embeddingsBook.embed(texts)).length"
     limit = bench.page.evaluate(memo)["limit"]
+    collection = [f"a kept collection's text {i}" for i in range(200)]
+    bench.page.evaluate(
+        "async texts => (await window.embeddingsBook.embedMany(texts, { keep: true })).vectors.length", collection
+    )
     counts, heaps = [], []
     for load in range(limit // 300 + 6):  # past the bound by five loads
         assert bench.page.evaluate(embed, [f"note {load}.{i}" for i in range(300)]) == 300
@@ -217,6 +221,14 @@ def test_a_long_session_keeps_the_models_memory_bounded(bench):
     assert counts[-3:] == [limit] * 3 and counts == sorted(counts), counts  # it grows to the bound, then stays
     settled = heaps[limit // 300 + 1 :]  # the worker's heap once the memo is full: flat, not growing per load
     assert max(settled) - min(settled) < 0.1 * min(settled), [round(h / 1e6, 1) for h in heaps]
+    # the memo has forgotten the workbench's collection, but loading it again runs the model on none of it
+    ran = bench.page.evaluate(memo)["ran"]
+    bench.page.evaluate(
+        "async texts => (await window.embeddingsBook.embedMany(texts, { keep: true })).vectors.length", collection
+    )
+    assert bench.page.evaluate(memo)["ran"] == ran, "the kept collection was embedded again"
+    # the worker now holds this collection, not the panel's: the panel's next run embeds its own again
+    bench.panel.evaluate("p => { window.bookWorkbench.stateOf(p).collection = null; }")
     assert bench.errors == []
 
 
@@ -348,12 +360,24 @@ def test_a_csv_without_the_chosen_column(bench, tmp_path):
     assert bench.errors == []
 
 
+WEBGL_SCENE = "p => !!p.querySelector('.plotly-graph-div')._fullLayout._plots.xy._scene"
+MAP_TRACES = """p => p.querySelector('.plotly-graph-div').data.map((t) =>
+  ({ type: t.type, points: t.x.length, legend: t.showlegend !== false }))"""
+
+
 def test_a_big_file_uses_its_first_5000_texts_and_a_huge_one_is_refused(bench, tmp_path):
     bench.press('.live-toggle button[value="pca"]')  # the exact map: quick for 5,000 points
+    # WebGL was set up in the map while the model loaded (a blank standby point), so that drawing thousands of
+    # points does not freeze the page (make bench: the longest task)
+    assert bench.panel.evaluate(WEBGL_SCENE), "no WebGL scene in the map before the first big collection"
     lines = [f"{TICKETS[i % 8]} (copy {i % 40})" for i in range(100_000)]
     status = bench.open(write(tmp_path / "lines.txt", "\n".join(lines)))
     one_line(status)
     assert "100,000 texts; the first 5,000 are used" in status and "5,000 texts" in status
+    traces = bench.panel.evaluate(MAP_TRACES)
+    assert {t["type"] for t in traces} == {"scattergl"}, traces
+    assert [t["points"] for t in traces if not t["legend"]] == [1], "one blank standby point, not in the legend"
+    assert sum(t["points"] for t in traces if t["legend"]) == 5000
     fifty = tmp_path / "fifty.txt"
     with fifty.open("w", encoding="utf-8") as out:
         while out.tell() < 50e6:

@@ -10,7 +10,7 @@
  *               {id, type: "embed", texts, progress, count}  -> {vectors: Float32Array (n x width), width,
  *                                                               cut: indices of texts over 256 tokens}
  *               {id, type: "tokenize", text}                 -> {tokens, ids}
- *               {id, type: "memo"}                           -> {size, limit}: texts remembered (bounded)
+ *               {id, type: "memo"}                           -> {size, limit, ran}: texts remembered (bounded), texts run
  *               {type: "cancel", id}                          (an embed stops before its next batch)
  *   and, on the collection the last embed with `keep` left (the workbench; book-collection.js):
  *               {id, type: "scan", threshold, neighbours}    -> {a, b, s, total, histogram, neighbours}
@@ -183,9 +183,11 @@ function warmUp(extractor, done) {
 }
 
 /* text -> Float32Array, the texts used most recently (an LRU: a Map keeps insertion order, and a text used
-   again moves to the end). Bounded, so an hour in the workbench does not grow the tab: about 3 MB. */
+   again moves to the end). Bounded, so an hour in the workbench does not grow the tab: about 3 MB. The
+   workbench's collection (up to 5,000 texts) is looked up too, so loading it again embeds nothing. */
 const MEMO_LIMIT = 2000;
 const memo = new Map();
+let ran = 0; // texts the model has run on, since the worker started
 function remember(text, vector) {
   memo.delete(text);
   memo.set(text, vector);
@@ -195,7 +197,11 @@ function remember(text, vector) {
 async function embed(id, texts, progress, wantCount, keep) {
   const extractor = await loadModel();
   const found = new Map(); // this request's vectors, whatever the memo keeps afterwards
-  for (const t of texts) if (memo.has(t)) found.set(t, memo.get(t));
+  const rows = collection ? collection.rows : new Map();
+  for (const t of texts) {
+    if (memo.has(t)) found.set(t, memo.get(t));
+    else if (rows.has(t)) found.set(t, collection.X.slice(rows.get(t) * collection.d, (rows.get(t) + 1) * collection.d));
+  }
   const todo = [...new Set(texts.filter((t) => !found.has(t)))].sort((a, b) => a.length - b.length);
   const total = todo.length;
   let done = 0;
@@ -209,6 +215,7 @@ async function embed(id, texts, progress, wantCount, keep) {
     }
     const batch = todo.slice(start, start + LOADING.batch);
     const output = await extractor(batch, LOADING.pooling);
+    ran += batch.length;
     const width = output.dims[1];
     batch.forEach((t, j) => {
       const vector = output.data.slice(j * width, (j + 1) * width);
@@ -224,7 +231,10 @@ async function embed(id, texts, progress, wantCount, keep) {
   const width = texts.length ? found.get(texts[0]).length : 0;
   const vectors = new Float32Array(texts.length * width);
   texts.forEach((t, i) => vectors.set(found.get(t), i * width));
-  if (keep) collection = { X: vectors.slice(), n: texts.length, d: width, scans: null, clusters: new Map(), pca: null };
+  if (keep) {
+    collection = { X: vectors.slice(), n: texts.length, d: width, scans: null, clusters: new Map(), pca: null,
+                   rows: new Map(texts.map((t, i) => [t, i])) };
+  }
   const cut = [];
   if (wantCount) {
     const seen = new Map();
@@ -343,6 +353,6 @@ onmessage = ({ data }) => {
   } else if (type === "tokenize") {
     answer(id, () => tokenize(data.text));
   } else if (type === "memo") {
-    answer(id, async () => ({ result: { size: memo.size, limit: MEMO_LIMIT } }));
+    answer(id, async () => ({ result: { size: memo.size, limit: MEMO_LIMIT, ran } }));
   }
 };

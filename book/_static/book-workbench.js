@@ -217,7 +217,21 @@
       webgl = false;
     }
   }
-  const pointsType = (n) => (n > 1000 && webgl ? "scattergl" : "scatter");
+  const pointsType = (n) => (n > 500 && webgl ? "scattergl" : "scatter"); // 1,000 SVG points: over 200 ms
+  /* Plotly sets WebGL up for a figure the first time the figure has a WebGL point to draw: 150-350 ms in one
+     task (context, shaders), whatever the number of points. A standby WebGL trace, drawn into the map while the
+     model loads and kept in every redraw, pays that once, while the reader waits anyway, instead of freezing
+     the page when a big collection is drawn (an empty trace sets nothing up; one blank point, x = y = null, does,
+     and neither moves the axes). No legend entry, nothing to hover. */
+  const STANDBY = "webgl standby";
+  const standby = () => ({ type: "scattergl", mode: "markers", x: [null], y: [null], name: STANDBY, meta: STANDBY, showlegend: false, hoverinfo: "skip" });
+  async function warmWebGL(panel) {
+    findWebGL();
+    const mapDiv = panel.querySelector(".plotly-graph-div");
+    if (!webgl || !mapDiv) return;
+    if (window.bookFigures && window.bookFigures.drawNow) await window.bookFigures.drawNow(mapDiv);
+    if (!(mapDiv.data || []).some((t) => t.meta === STANDBY)) await Plotly.addTraces(mapDiv, standby());
+  }
 
   function describe(div, text) {
     const wrapper = div.closest("[role=figure]");
@@ -253,6 +267,7 @@
       traces.push({ type, mode: "markers", name: "the text you picked", x: [coords[2 * found.selected]], y: [coords[2 * found.selected + 1]],
                     hoverinfo: "skip", marker: { symbol: "star", size: 18, color: constants.ink, line: { width: 1, color: "#ffffff" } } });
     }
+    if (webgl) traces.push(standby());
     const blank = { showticklabels: false, title: { text: "" }, zeroline: false };
     const title = `${count(c.items.length)} texts, ${v.method.toUpperCase()} map, ${plural(c.clusters.k, "cluster")} found in 384-D`;
     await draw(mapDiv, traces, { title: { text: title }, height: 520, annotations: numbers, xaxis: blank, yaxis: Object.assign({ scaleanchor: "x" }, blank),
@@ -314,7 +329,7 @@
   window.bookLiveKinds.workbench = {
     bytes: (m, panel) => (m.bytes.model || 0) + (m.bytes.workbench || 0) +
       ((m.bytes.panels && m.bytes.panels[panel.dataset.panelData]) || 0),
-    prepare: () => { findWebGL(); return askHelper({ type: "ready" }); },
+    prepare: (panel) => Promise.all([warmWebGL(panel), askHelper({ type: "ready" })]),
     check,
     run,
   };
