@@ -341,6 +341,15 @@ def plot_projection(
     return fig
 
 
+HEATMAP_HEIGHT = {"least": 360, "perRow": 28, "extra": 160, "most": 900}  # pixels (the browser's explorer too)
+
+
+def heatmap_height(rows: int) -> int:
+    """A heatmap's height for ``rows`` rows: room for each row's label, within the page's limits."""
+    h = HEATMAP_HEIGHT
+    return min(max(h["least"], h["perRow"] * rows + h["extra"]), h["most"])
+
+
 def plot_heatmap(
     texts: Texts, other: Texts | None = None, title: str | None = None, model: Any = None, digits: int = 2
 ) -> go.Figure:
@@ -362,10 +371,9 @@ def plot_heatmap(
             colorbar=dict(title="cosine"),
         )
     )
-    side = max(360, 28 * len(rows) + 160)
     fig.update_layout(
         title=title or "Cosine similarity",
-        height=min(side, 900),
+        height=heatmap_height(len(rows)),
         yaxis=dict(autorange="reversed", type="category"),  # words like 2024-01-01 or 1984: never a date axis
         xaxis=dict(tickangle=-40, type="category"),
     )

@@ -21,8 +21,12 @@ sys.path.insert(0, str(ROOT / "book" / "_ext"))
 import offline_assets  # noqa: E402  (a Sphinx extension: found on the path just added)
 
 # A script's own value that happens to equal a shared one, and why it is not a copy
-OWN_VALUES = {
+OWN_VALUES = {  # names whose number only the browser has (the same number in Python means something else)
     "MEMO_LIMIT": "book-model-worker.js: how many texts the worker remembers, not a text's length",
+    "MAX_ENTRY": "book-live-panels.js: characters of one word or phrase typed into the explorer or the playground",
+    "SHOWN": "book-workbench-io.js: how many lines of a file the text box shows",
+    "PARAGRAPH_SNIPPET": "book-live-atlas-map.js: characters of a paragraph listed beside the atlas",
+    "status:": "an HTTP status (200) in a Response the scripts make",
 }
 
 

@@ -72,12 +72,19 @@ def browser_constants() -> dict:
         "ink": helpers.INK,
         "muted": helpers.MUTED,
         "maxTextChars": helpers.MAX_TEXT_CHARS,  # the longest text a box takes (helpers.embed's limit)
-        "explorer": {"maxWords": live.MAX_LIVE_WORDS},
-        "tokens": {"maxChars": inside.TOKENS_MAX_CHARS},
+        "explorer": {"maxWords": live.MAX_LIVE_WORDS, "heatmapHeight": helpers.HEATMAP_HEIGHT},
+        "tokens": {
+            "maxChars": inside.TOKENS_MAX_CHARS,
+            "markers": list(inside.MARKERS),
+            "colours": inside.PIECE_COLOURS,
+        },
         "workbench": {
             "maxItems": workbench.MAX_ITEMS,
             "maxLabel": workbench.MAX_LABEL,
             "shownPairs": workbench.SHOWN_PAIRS,
+            "hoverLabel": workbench.HOVER_LABEL,
+            "pairLabel": workbench.PAIR_LABEL,
+            "nearest": workbench.NEAREST,
             "bins": {"low": low, "high": high, "width": width},
             "clusters": {"min": workbench.MIN_CLUSTERS, "max": workbench.MAX_CLUSTERS},
             "kmeansStarts": workbench.KMEANS_STARTS,

@@ -14,6 +14,7 @@
   const { ReaderError, escapeHtml } = book;
   const { K, short, panel, mapOf, traceOf, traceIndex, itemsOf, indexOf, lensOf, placedLens, rank, checkQuery } = atlas;
   const LENS = ["labels", "kept", "lost", "lens"]; // the traces a lens redraws, by role
+  const PARAGRAPH_SNIPPET = 200; // characters of a paragraph of the book listed beside the map
 
   /* Axis ranges centred on (x, y) that show `span` map units along the plot's shorter side, at the map's
      one-to-one scale (so plotly does not stretch them again). */
@@ -82,7 +83,7 @@
       return r;
     };
     listInto(box.querySelector(".atlas-nearest"), nearest.map(row), 70);
-    listInto(box.querySelector(".atlas-book"), paragraphs.map(([i, s]) => row([i, s])), 200);
+    listInto(box.querySelector(".atlas-book"), paragraphs.map(([i, s]) => row([i, s])), PARAGRAPH_SNIPPET);
     box.querySelector(".atlas-book").parentElement.hidden = !paragraphs.length;
     box.hidden = false;
   }

@@ -7,7 +7,7 @@
   "use strict";
   const book = window.embeddingsBook;
   if (!book) return;
-  const { ReaderError, draw, escapeHtml, checkText, constants } = book;
+  const { ReaderError, redraw, escapeHtml, checkText, constants } = book;
   const COLORS = constants.palette;
   const MAX_ENTRY = 200; // characters of one word or phrase in the explorer and the playground
   const RTL = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]/;
@@ -42,14 +42,8 @@
     return Array.from({ length: n }, (_, i) => Array.from({ length: dims }, (_, axis) => round(scores[i * dims + axis])));
   }
 
-  const blank = { showticklabels: false, title: { text: "" }, zeroline: false };
-
-  /* A copy of the layout a panel's figure was drawn with (from Python), without the theme's template. */
-  function ownLayout(div) {
-    const layout = JSON.parse(JSON.stringify(div.layout || {}));
-    delete layout.template;
-    return layout;
-  }
+  /* Each panel redraws Python's figure (book.redraw): it finds Python's traces by their role (their `meta`),
+     changes their data and its title, and keeps the rest of Python's look. */
 
   const kinds = {
     explorer: {
@@ -71,22 +65,19 @@
         const [map, heat] = panel.querySelectorAll(".plotly-graph-div");
         const title = { text: `${words.length} texts, PCA to ${dims}-D (computed in your browser)` };
         const labels = words.map(escapeHtml);
-        const common = { mode: "markers+text", text: labels, textposition: "top center", hovertemplate: "<b>%{text}</b><extra></extra>",
-                         marker: { color: COLORS[0], size: dims === 3 ? 6 : 9 }, textfont: { size: 11 }, showlegend: false };
-        const trace = dims === 3
-          ? Object.assign({ type: "scatter3d", x: xyz.map((p) => p[0]), y: xyz.map((p) => p[1]), z: xyz.map((p) => p[2]) }, common)
-          : Object.assign({ type: "scatter", x: xyz.map((p) => p[0]), y: xyz.map((p) => p[1]), cliponaxis: false }, common);
-        const layout = dims === 3
-          ? { title, height: 480, margin: { l: 0, r: 0, t: 60, b: 0 }, scene: { xaxis: blank, yaxis: blank, zaxis: blank, aspectmode: "cube" } }
-          : { title, height: 480, xaxis: blank, yaxis: Object.assign({ scaleanchor: "x" }, blank) };
-        await draw(map, [trace], layout);
+        const axis = (a) => xyz.map((p) => p[a]);
+        if (dims === 3) { // Python drew the 2-D map; its 3-D look comes with it (panels.explorer_3d)
+          const python = (await book.pythonFigure(map)).layout;
+          const { trace, layout } = python.meta["3-D"];
+          await book.draw(map, [book.merged(trace, { x: axis(0), y: axis(1), z: axis(2), text: labels })],
+                          book.merged(layout, { title, height: python.height }));
+        } else {
+          await redraw(map, { points: { x: axis(0), y: axis(1), text: labels } }, { title });
+        }
         const z = vectors.map((u) => vectors.map((v) => round(math.dot(u, v), 2)));
-        const side = Math.min(Math.max(360, 28 * words.length + 160), 900);
-        await draw(heat, [{ type: "heatmap", z, text: z, x: labels, y: labels, texttemplate: "%{text:.2f}", textfont: { size: 10 },
-                            zmin: Math.min(0, ...z.flat()), zmax: 1, colorbar: { title: { text: "cosine" } },
-                            hovertemplate: "%{y} · %{x}<br>cosine %{z:.3f}<extra></extra>" }],
-                   { title: { text: "Cosine similarity" }, height: side, yaxis: { autorange: "reversed", type: "category" },
-                     xaxis: { tickangle: -40, type: "category" } }); // the reader's words: never a date or number axis
+        const { least, perRow, extra, most } = constants.explorer.heatmapHeight; // helpers.heatmap_height
+        await redraw(heat, { cosines: { z, text: z, x: labels, y: labels, zmin: Math.min(0, ...z.flat()) } },
+                     { height: Math.min(Math.max(least, perRow * words.length + extra), most) });
         return notes(words);
       },
     },
@@ -111,12 +102,8 @@
         const hits = nearestRows(math, query, data.vectors, words.length, data.meta.k || 8, (r) => inputs.has(words[r]));
         const label = escapeHtml(`${a} + ${w}·${b}` + (c ? ` − ${c}` : ""));
         const [div] = panel.querySelectorAll(".plotly-graph-div");
-        await draw(div, [{ type: "bar", orientation: "h", x: hits.map((h) => round(h[1])), y: hits.map((h) => words[h[0]]),
-                           text: hits.map((h) => h[1].toFixed(2)), textposition: "inside", marker: { color: COLORS[0] },
-                           hovertemplate: "%{y}: cosine %{x:.3f}<extra></extra>", showlegend: false }],
-                   { title: { text: `nearest words to ${label}` }, height: 120 + 30 * hits.length,
-                     xaxis: { title: { text: "cosine similarity" }, range: [0, 1] }, yaxis: { autorange: "reversed", type: "category" },
-                     margin: { l: 150, r: 20, t: 60, b: 40 } });
+        await redraw(div, { nearest: { x: hits.map((h) => round(h[1])), y: hits.map((h) => words[h[0]]), text: hits.map((h) => h[1].toFixed(2)) } },
+                     { title: { text: `nearest words to ${label}` } });
         return notes([a, b, c]);
       },
     },
@@ -131,15 +118,12 @@
         const byMeaning = nearestRows(math, q, data.vectors, ids.length, 3);
         const byKeywords = keywordSearch(math, query, keywords, 3);
         const [div] = panel.querySelectorAll(".plotly-graph-div");
-        const bars = (hits, axis) => ({
-          type: "bar", orientation: "h", x: hits.map((h) => round(h[1])), y: hits.map((h) => `${ids[h[0]]}  `),
+        const bars = (hits) => ({ // the reader's query has no passage to find: every bar muted (Python marks its target's)
+          x: hits.map((h) => round(h[1])), y: hits.map((h) => `${ids[h[0]]}  `), marker: { color: constants.muted },
           text: hits.map((h) => passages[h[0]].slice(0, 60) + "…"), hovertext: hits.map((h) => passages[h[0]]),
-          textposition: "inside", insidetextanchor: "start", textfont: { size: 11 }, marker: { color: constants.muted },
-          hovertemplate: "%{hovertext}<extra>%{x:.2f}</extra>", showlegend: false, xaxis: `x${axis}`, yaxis: `y${axis}`,
         });
-        const layout = ownLayout(div);
-        layout.title = { text: escapeHtml(query.length > 80 ? query.slice(0, 79) + "…" : query) };
-        await draw(div, [bars(byMeaning, ""), bars(byKeywords, "2")], layout);
+        await redraw(div, { "by meaning": bars(byMeaning), "by keywords": bars(byKeywords) },
+                     { title: { text: escapeHtml(query.length > 80 ? query.slice(0, 79) + "…" : query) } });
         const none = byKeywords.length ? null : "No passage shares a keyword with it.";
         return [none, notes([query])].filter(Boolean).join(" ") || null;
       },
@@ -163,12 +147,9 @@
           row.push(line);
         }
         const [div] = panel.querySelectorAll(".plotly-graph-div");
-        const layout = ownLayout(div);
         const quoted = sentence.length > 60 ? sentence.slice(0, 59) + "…" : sentence;
-        layout.title = { text: `The 8 held-out images closest to “${escapeHtml(quoted)}”` };
-        layout.yaxis = Object.assign(layout.yaxis || {}, { tickvals: [], ticktext: [] });
-        const ink = [[0, "#ffffff"], [1, "#000000"]]; // white paper, black ink: as the chapter's figure (gray_r)
-        await draw(div, [{ type: "heatmap", z: row, zmin: 0, zmax: 16, colorscale: ink, showscale: false, hoverinfo: "skip" }], layout);
+        await redraw(div, { images: { z: row } }, { title: { text: `The 8 held-out images closest to “${escapeHtml(quoted)}”` },
+                                                    yaxis: { tickvals: [], ticktext: [] } }); // the title names the sentence
         const digits = best.map(([i]) => data.meta.labels[i]);
         const heard = data.meta.sounds ? showClips(math, panel, data, q, quoted, api) : "";
         return [`The images show ${digits.join(", ")}.${heard}`, notes([sentence])].filter(Boolean).join(" ");
@@ -187,25 +168,22 @@
       },
       async run({ text }, panel, api) {
         const { tokens, ids } = await api.tokenize(text);
-        const kind = (t) => (t === "[CLS]" || t === "[SEP]" ? 9 : t === "[UNK]" ? 3 : t.startsWith("##") ? 1 : 0);
+        const { markers, colours } = constants.tokens; // inside._piece_kind
+        const kind = (t) => colours[markers.includes(t) ? "marker" : t === "[UNK]" ? "unknown" : t.startsWith("##") ? "continuation" : "word"];
         const [div] = panel.querySelectorAll(".plotly-graph-div");
         const perRow = Math.max(4, Math.min(12, Math.floor(((div.clientWidth || 600) - 40) / 60)));
         const rows = Math.ceil(tokens.length / perRow);
         const xs = tokens.map((_, i) => i % perRow);
         const ys = tokens.map((_, i) => -2.2 * Math.floor(i / perRow));
-        const layout = ownLayout(div);
-        layout.title = { text: `Your text → ${tokens.length} tokens` };
-        layout.height = 170 + 90 * rows;
-        layout.xaxis = Object.assign(layout.xaxis || {}, { range: [-0.7, perRow - 0.3] });
-        layout.yaxis = Object.assign(layout.yaxis || {}, { range: [-2.2 * (rows - 1) - 1.4, 0.7] });
-        div.parentElement.style.height = layout.height + "px";
-        await draw(div, [
-          { type: "scatter", x: xs, y: ys, mode: "markers+text", text: tokens.map(escapeHtml), textposition: "middle center",
-            textfont: { size: 12, color: "white" }, marker: { symbol: "square", size: 52, color: tokens.map((t) => COLORS[kind(t)]) },
-            customdata: ids, hovertemplate: "%{text}<br>id %{customdata}<extra></extra>", showlegend: false },
-          { type: "scatter", x: xs, y: ys.map((y) => y - 0.9), mode: "text", text: ids.map(String), textfont: { size: 10 },
-            hoverinfo: "skip", showlegend: false },
-        ], layout);
+        const height = 170 + 90 * rows;
+        div.parentElement.style.height = height + "px";
+        await redraw(div, {
+          // rows of 60 px cells, wider boxes than Python's one-row strip: a piece such as ##ious fits its box
+          pieces: { x: xs, y: ys, text: tokens.map(escapeHtml), marker: { size: 52, color: tokens.map((t) => COLORS[kind(t)]) },
+                    textfont: { size: 12 }, customdata: ids },
+          ids: { x: xs, y: ys.map((y) => y - 0.9), text: ids.map(String) },
+        }, { title: { text: `Your text → ${tokens.length} tokens` }, height,
+             xaxis: { range: [-0.7, perRow - 0.3] }, yaxis: { range: [-2.2 * (rows - 1) - 1.4, 0.7] } });
         const unknown = tokens.filter((t) => t === "[UNK]").length;
         return unknown ? `${unknown} piece${unknown > 1 ? "s are" : " is"} [UNK]: characters the vocabulary does not have, which the model cannot see.` : null;
       },

@@ -194,6 +194,45 @@
   }
   book.draw = draw;
 
+  const copy = (value) => JSON.parse(JSON.stringify(value));
+  const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v) && !ArrayBuffer.isView(v);
+  /* `changes` on top of `base` (a copy): objects merge key by key (a new marker colour keeps the marker's size), the rest replaces. */
+  function merged(base, changes) {
+    const out = copy(base);
+    for (const [key, value] of Object.entries(changes)) {
+      out[key] = isObject(value) && isObject(out[key]) ? merged(out[key], value) : value;
+    }
+    return out;
+  }
+
+  /* A panel's figure redrawn with Python's look: each trace is the one Python drew with that role (its
+     `meta`), kept as it was first drawn, with the panel's `changes` on top (new data, a new title); the layout
+     is Python's with `layout` on top. The panel changes what it computed, never how the figure looks.
+     `changes` is {role: change}, or [[role, change], ...] when one role gives several traces (clusters);
+     `more` are whole traces drawn after them (the workbench's marks from layout.meta). */
+  async function redraw(div, changes, layout = {}, more = []) {
+    const python = await pythonFigure(div);
+    const data = (Array.isArray(changes) ? changes : Object.entries(changes)).map(([role, change]) => {
+      const trace = python.data.find((t) => t.meta === role);
+      if (!trace) throw new Error(`the figure has no trace "${role}"`);
+      return merged(trace, change);
+    });
+    return draw(div, data.concat(more), merged(python.layout, layout));
+  }
+  /* The figure as Python drew it ({data, layout}, the theme's template left out), kept before the first redraw. */
+  async function pythonFigure(div) {
+    if (window.bookFigures && window.bookFigures.drawNow) await window.bookFigures.drawNow(div);
+    if (!div.__python) {
+      const own = copy(div.layout || {});
+      delete own.template; // the theme's, set again by draw()
+      div.__python = { data: copy(div.data || []), layout: own };
+    }
+    return div.__python;
+  }
+  book.redraw = redraw;
+  book.pythonFigure = pythonFigure;
+  book.merged = merged;
+
   function init() {
     document.querySelectorAll("[data-live]").forEach(setup);
     if (window.bookLiveState) window.bookLiveState.init(); // views carried by the page's URL (book-live-state.js)

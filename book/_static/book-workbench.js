@@ -13,13 +13,13 @@
   "use strict";
   const book = window.embeddingsBook;
   if (!book) return;
-  const { ReaderError, draw, escapeHtml, constants } = book;
+  const { ReaderError, redraw, escapeHtml, constants } = book;
   const settings = constants.workbench;
   const COLORS = constants.palette;
   const script = document.currentScript;
   const base = script ? script.src : document.baseURI;
   const live = new URL("live/", base);
-  const NEAREST = 10; // items of the nearest list
+  const NEAREST = settings.nearest; // items of the nearest list
   const MEANINGFUL = /[\p{L}\p{N}]/u;
   const count = (n) => n.toLocaleString("en");
   const plural = (n, word, many = word + "s") => `${count(n)} ${n === 1 ? word : many}`;
@@ -229,7 +229,7 @@
     findWebGL();
     const mapDiv = panel.querySelector(".plotly-graph-div");
     if (!webgl || !mapDiv) return;
-    if (window.bookFigures && window.bookFigures.drawNow) await window.bookFigures.drawNow(mapDiv);
+    await book.pythonFigure(mapDiv); // Python's figure kept as it was, before the standby joins it
     if (!(mapDiv.data || []).some((t) => t.meta === STANDBY)) await Plotly.addTraces(mapDiv, standby());
   }
 
@@ -245,12 +245,14 @@
     const { labels, central } = c.clusters;
     const names = central.map((best) => escapeHtml(shorten(c.items[best[0]])));
     const type = pointsType(c.items.length);
+    // Python's map (workbench.plot_collection_map) redrawn: its "cluster" trace once per cluster, its marks
+    const python = await book.pythonFigure(mapDiv);
     const traces = central.map((_, cluster) => {
       const idx = [];
       labels.forEach((l, i) => { if (l === cluster) idx.push(i); });
-      return { type, mode: "markers", name: `${cluster + 1} · ${names[cluster]}`, x: idx.map((i) => coords[2 * i]), y: idx.map((i) => coords[2 * i + 1]),
-               hovertext: idx.map((i) => escapeHtml(shorten(c.items[i], 200))), customdata: idx,
-               hovertemplate: `%{hovertext}<extra>cluster ${cluster + 1}</extra>`, marker: { color: COLORS[cluster % COLORS.length], size: 8, line: { width: 0 } } };
+      return ["cluster", { type, name: `${cluster + 1} · ${names[cluster]}`, x: idx.map((i) => coords[2 * i]), y: idx.map((i) => coords[2 * i + 1]),
+                           hovertext: idx.map((i) => escapeHtml(shorten(c.items[i], settings.hoverLabel))), customdata: idx,
+                           hovertemplate: `%{hovertext}<extra>cluster ${cluster + 1}</extra>`, marker: { color: COLORS[cluster % COLORS.length] } }];
     });
     const middle = central.map((_, cluster) => {
       const xs = [], ys = [];
@@ -258,37 +260,34 @@
       const median = (a) => a.sort((p, q) => p - q)[Math.floor(a.length / 2)];
       return [median(xs), median(ys)];
     });
-    // cluster numbers as annotations: above the points, WebGL ones included
-    const numbers = middle.map(([x, y], i) => ({ x, y, text: String(i + 1), showarrow: false, font: { size: 15 } }));
+    // cluster numbers as annotations (above the points, WebGL ones included), in Python's look
+    const number = python.layout.annotations.find((a) => a.name === "cluster number");
+    const numbers = middle.map(([x, y], i) => book.merged(number, { x, y, text: String(i + 1) }));
+    const marks = python.layout.meta.marks; // how Python would mark a clicked text and its nearest
+    const looks = [];
     if (found && found.selected !== null) {
       const ring = found.hits.map((h) => h[0]);
-      traces.push({ type, mode: "markers", name: "its 10 nearest in 384-D", x: ring.map((i) => coords[2 * i]), y: ring.map((i) => coords[2 * i + 1]),
-                    hoverinfo: "skip", marker: { symbol: "circle-open", size: 16, color: COLORS[3], line: { width: 2 } } });
-      traces.push({ type, mode: "markers", name: "the text you picked", x: [coords[2 * found.selected]], y: [coords[2 * found.selected + 1]],
-                    hoverinfo: "skip", marker: { symbol: "star", size: 18, color: constants.ink, line: { width: 1, color: "#ffffff" } } });
+      looks.push(book.merged(marks.nearest, { type, x: ring.map((i) => coords[2 * i]), y: ring.map((i) => coords[2 * i + 1]) }),
+                 book.merged(marks.picked, { type, x: [coords[2 * found.selected]], y: [coords[2 * found.selected + 1]] }));
     }
-    if (webgl) traces.push(standby());
-    const blank = { showticklabels: false, title: { text: "" }, zeroline: false };
+    if (webgl) looks.push(standby());
     const title = `${count(c.items.length)} texts, ${v.method.toUpperCase()} map, ${plural(c.clusters.k, "cluster")} found in 384-D`;
-    await draw(mapDiv, traces, { title: { text: title }, height: 520, annotations: numbers, xaxis: blank, yaxis: Object.assign({ scaleanchor: "x" }, blank),
-                                 legend: { orientation: "h", y: -0.05, yanchor: "top" } });
+    await redraw(mapDiv, traces, { title: { text: title }, annotations: numbers }, looks);
     describe(mapDiv, `${title}. Each point is one text, coloured by its cluster; click a point to list its nearest texts.`);
     await nextTask(); // one figure per task: the page answers the reader in between
 
     const { histogram, total } = c.scan;
-    const { low, high, width } = settings.bins;
+    const { low, width } = settings.bins;
     const centres = Array.from(histogram, (_, b) => low + width * (b + 0.5));
     const pairs = (c.items.length * (c.items.length - 1)) / 2;
-    const line = (x, dash, text, y) => [{ type: "line", x0: x, x1: x, yref: "paper", y0: 0, y1: 1, line: { dash, width: 1.5 } },
-                                        { x, y, yref: "paper", text, showarrow: false, xanchor: "left", xshift: 4 }];
-    const [floorLine, floorLabel] = line(floor, "dot", `noise floor ${floor.toFixed(2)}`, 1.0);
-    const [cutLine, cutLabel] = line(v.threshold, "solid", v.threshold.toFixed(2), 0.9);
+    // Python's histogram (workbench.plot_pair_scores) redrawn: its bars, its two lines and their labels, found by name
+    const scores = (await book.pythonFigure(scoresDiv)).layout;
+    const at = { "noise floor": [floor, `noise floor ${floor.toFixed(2)}`], threshold: [v.threshold, v.threshold.toFixed(2)] };
+    const shapes = scores.shapes.map((s) => (s.name in at ? book.merged(s, { x0: at[s.name][0], x1: at[s.name][0] }) : s));
+    const annotations = scores.annotations.map((a) => (a.name in at ? book.merged(a, { x: at[a.name][0], text: at[a.name][1] }) : a));
     const scoresTitle = `All ${count(pairs)} pairs by cosine: ${count(total)} at or above ${v.threshold.toFixed(2)}`;
-    await draw(scoresDiv, [{ type: "bar", x: centres, y: Array.from(histogram), showlegend: false,
-                             marker: { color: centres.map((x) => (x >= v.threshold ? COLORS[3] : COLORS[0])) },
-                             hovertemplate: "cosine %{x:.2f}: %{y} pairs<extra></extra>" }],
-               { title: { text: scoresTitle }, height: 360, bargap: 0.05, shapes: [floorLine, cutLine], annotations: [floorLabel, cutLabel],
-                 xaxis: { title: { text: "cosine similarity" }, range: [low, high] }, yaxis: { title: { text: "pairs (log scale)" }, type: "log", dtick: 1 } });
+    await redraw(scoresDiv, { pairs: { x: centres, y: Array.from(histogram), marker: { color: centres.map((x) => (x >= v.threshold ? COLORS[3] : COLORS[0])) } } },
+                 { title: { text: scoresTitle }, shapes, annotations });
     describe(scoresDiv, `${scoresTitle}. A bar chart of how many pairs of texts have each similarity; red bars are the pairs at or above the threshold.`);
     await nextTask();
 
@@ -300,7 +299,7 @@
       title2.textContent = found.title;
       found.hits.forEach(([i, s]) => {
         const li = document.createElement("li");
-        li.textContent = `${s.toFixed(3)} · ${shorten(c.items[i], 200)}`;
+        li.textContent = `${s.toFixed(3)} · ${shorten(c.items[i], settings.hoverLabel)}`;
         list.append(li);
       });
     }
@@ -313,7 +312,7 @@
     const shown = settings.shownPairs;
     const rows = Array.from(s.slice(0, shown), (score, p) => {
       const tr = document.createElement("tr");
-      [score.toFixed(3), shorten(c.items[a[p]], 160), shorten(c.items[b[p]], 160)].forEach((text) => {
+      [score.toFixed(3), shorten(c.items[a[p]], settings.pairLabel), shorten(c.items[b[p]], settings.pairLabel)].forEach((text) => {
         const td = document.createElement("td");
         td.textContent = text;
         tr.append(td);

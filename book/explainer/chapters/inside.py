@@ -88,12 +88,18 @@ def _all_layers(text: str) -> tuple[list[str], np.ndarray]:
 # --- figures -------------------------------------------------------------------------------------------
 
 
+MARKERS = ("[CLS]", "[SEP]", "[PAD]")  # the pieces the tokenizer adds
+PIECE_COLOURS = {"marker": 9, "unknown": 3, "continuation": 1, "word": 0}  # indices into COLORS (the browser's too)
+
+
 def _piece_kind(token: str) -> int:
-    if token in ("[CLS]", "[SEP]", "[PAD]"):
-        return 9  # grey: markers the model adds
+    """The colour of a piece: grey for a marker the model adds, red for [UNK] (a character the vocabulary does
+    not have), orange for a continuation (##), blue for a word's start."""
+    if token in MARKERS:
+        return PIECE_COLOURS["marker"]
     if token == "[UNK]":
-        return 3  # red: a character the vocabulary does not have
-    return 1 if token.startswith("##") else 0  # orange: a continuation piece; blue: a word start
+        return PIECE_COLOURS["unknown"]
+    return PIECE_COLOURS["continuation" if token.startswith("##") else "word"]
 
 
 def token_strip(text: str) -> list[go.Scatter]:
@@ -113,6 +119,7 @@ def token_strip(text: str) -> list[go.Scatter]:
             customdata=ids,
             hovertemplate="%{text}<br>id %{customdata}<extra></extra>",
             showlegend=False,
+            meta="pieces",  # the browser's tokens panel finds its traces by these roles
         ),
         go.Scatter(
             x=list(range(len(tokens))),
@@ -122,6 +129,7 @@ def token_strip(text: str) -> list[go.Scatter]:
             textfont=dict(size=10),
             hoverinfo="skip",
             showlegend=False,
+            meta="ids",
         ),
     ]
 

@@ -25,12 +25,12 @@ def playground_figure(vocab: Embeddings, base: str, add: str, subtract: str, wei
     term = vocab[base.strip()] + check_weight(weight) * vocab[add.strip()]
     if subtract.strip():
         term = term - vocab[subtract.strip()]
-    fig = go.Figure(neighbour_bars(vocab.nearest(term, k=k)))
+    fig = go.Figure(neighbour_bars(vocab.nearest(term, k=k)).update(meta="nearest"))  # the browser's role for it
     fig.update_layout(
         title=f"nearest words to {term.label}",
         height=120 + 30 * k,
         xaxis=dict(title="cosine similarity", range=[0, 1]),
-        yaxis=dict(autorange="reversed"),
+        yaxis=dict(autorange="reversed", type="category"),  # a word such as 1984 is a label, never a number
         margin=dict(l=150, r=20, t=60, b=40),
     )
     return fig

@@ -58,9 +58,9 @@ def search_traces(
     query: str, by_meaning: Search, by_keywords: Search, texts: Mapping[str, str], target: str | None = None
 ) -> list[go.Bar]:
     """The two searches' bars for one query."""
-    return [
-        result_bars(by_meaning(query), texts, target),
-        result_bars(by_keywords(query), texts, target).update(xaxis="x2", yaxis="y2"),
+    return [  # meta: each trace's role, by which the browser's search panel finds it
+        result_bars(by_meaning(query), texts, target).update(meta="by meaning"),
+        result_bars(by_keywords(query), texts, target).update(xaxis="x2", yaxis="y2", meta="by keywords"),
     ]
 
 

@@ -122,7 +122,7 @@ def image_grid(
     gap = np.full((side, 1), np.nan)
     rows = [np.hstack([x for i in row for x in (images[i], gap)][:-1]) for row in best]
     grid = np.vstack([x for row in rows for x in (row, np.full((2, row.shape[1]), np.nan))][:-1])
-    fig = go.Figure(go.Heatmap(z=grid, colorscale="gray_r", showscale=False, hoverinfo="skip"))
+    fig = go.Figure(go.Heatmap(z=grid, colorscale="gray_r", showscale=False, hoverinfo="skip", meta="images"))
     fig.update_layout(
         height=110 + 64 * len(labels),
         title=title or f"Top {per_row} held-out images for each sentence",

@@ -19,10 +19,12 @@ import plotly.graph_objects as go
 
 from explainer.infra.neighbours import central_items
 from explainer.teaching.figures import escape
-from helpers import COLORS, axes_layout, rounded
+from helpers import COLORS, INK, axes_layout, rounded
 
 MAX_ITEMS = 5000  # what the browser embeds at once; beyond it, the notebook
 MAX_LABEL = 48  # characters of a cluster's most central item in the legend
+HOVER_LABEL, PAIR_LABEL = 200, 160  # characters of a text in a point's hover, in the pairs table
+NEAREST = 10  # texts listed nearest to a search or a clicked point (and ringed on the map)
 BINS = (-0.3, 1.0, 0.02)  # the histogram of pair scores: from, to, width
 SHOWN_PAIRS = 20  # rows of the near-duplicates table
 MIN_CLUSTERS, MAX_CLUSTERS = 2, 10  # the clusters menu's choices; auto_clusters stays within them
@@ -98,7 +100,26 @@ def pair_histogram(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return low + width * (np.arange(bins) + 0.5), counts
 
 
-# --- figures (the browser draws the same ones: book-workbench.js) ----------------------------------------
+# --- figures (the browser redraws these, finding traces, lines and labels by role: book-workbench.js) -----
+
+
+def _picked_look() -> dict:
+    """How the browser marks a clicked text and its nearest texts on the map (the Python map shows neither)."""
+    skip = dict(type="scatter", mode="markers", hoverinfo="skip")
+    return {
+        "nearest": dict(
+            skip,
+            name=f"its {NEAREST} nearest in 384-D",
+            meta="nearest",
+            marker=dict(symbol="circle-open", size=16, color=COLORS[3], line=dict(width=2)),
+        ),
+        "picked": dict(
+            skip,
+            name="the text you picked",
+            meta="picked",
+            marker=dict(symbol="star", size=18, color=INK, line=dict(width=1, color="#ffffff")),
+        ),
+    }
 
 
 def plot_collection_map(
@@ -114,20 +135,26 @@ def plot_collection_map(
                 y=rounded(coords[idx, 1]),
                 mode="markers",
                 name=f"{c + 1} · {escape(shorten(texts[best[0]]))}",
-                hovertext=[escape(shorten(texts[i], 200)) for i in idx],
+                meta="cluster",
+                hovertext=[escape(shorten(texts[i], HOVER_LABEL)) for i in idx],
                 customdata=idx,
                 hovertemplate="%{hovertext}<extra>cluster " + str(c + 1) + "</extra>",
                 marker=dict(color=COLORS[c % len(COLORS)], size=8, line=dict(width=0)),
             )
         )
     centres = rounded([np.median(coords[labels == c], axis=0) for c in range(len(central))])
-    numbers = [dict(x=x, y=y, text=str(c + 1), showarrow=False, font=dict(size=15)) for c, (x, y) in enumerate(centres)]
+    numbers = [
+        dict(x=x, y=y, text=str(c + 1), showarrow=False, font=dict(size=15), name="cluster number")
+        for c, (x, y) in enumerate(centres)
+    ]
     fig = go.Figure(traces)
     title = f"{len(texts)} texts, {method.upper()} map, {len(central)} clusters found in 384-D"
     fig.update_layout(
         axes_layout(2, title=title, height=520, legend=dict(orientation="h", y=-0.05, yanchor="top")),
         annotations=numbers,
-        meta=dict(description="Each point is one text, coloured by its cluster; hover to read it."),
+        meta=dict(
+            description="Each point is one text, coloured by its cluster; hover to read it.", marks=_picked_look()
+        ),
     )
     return fig
 
@@ -144,14 +171,15 @@ def plot_pair_scores(vectors: np.ndarray, threshold: float, floor: float) -> go.
             marker_color=[COLORS[3] if c >= threshold else COLORS[0] for c in centres],
             hovertemplate="cosine %{x:.2f}: %{y} pairs<extra></extra>",
             showlegend=False,
+            meta="pairs",
         )
     )
-    for x, dash, label, y in [
-        (floor, "dot", f"noise floor {floor:.2f}", 1.0),
-        (threshold, "solid", f"{threshold:.2f}", 0.9),
+    for name, x, dash, label, y in [
+        ("noise floor", floor, "dot", f"noise floor {floor:.2f}", 1.0),
+        ("threshold", threshold, "solid", f"{threshold:.2f}", 0.9),
     ]:
-        fig.add_vline(x=x, line_dash=dash, line_width=1.5)
-        fig.add_annotation(x=x, y=y, yref="paper", text=label, showarrow=False, xanchor="left", xshift=4)
+        fig.add_vline(x=x, line_dash=dash, line_width=1.5, name=name)
+        fig.add_annotation(x=x, y=y, yref="paper", text=label, showarrow=False, xanchor="left", xshift=4, name=name)
     fig.update_layout(
         title=f"All {total:,} pairs by cosine: {above:,} at or above {threshold:.2f}",
         height=360,
@@ -168,8 +196,8 @@ def plot_pair_scores(vectors: np.ndarray, threshold: float, floor: float) -> go.
 def pairs_table(texts: Sequence[str], pairs: Sequence[tuple[int, int, float]], limit: int = SHOWN_PAIRS) -> str:
     """The most similar pairs as an HTML table (every text escaped); the browser fills the same markup."""
     rows = "".join(
-        f"<tr><td>{score:.3f}</td><td>{html.escape(shorten(texts[a], 160))}</td>"
-        f"<td>{html.escape(shorten(texts[b], 160))}</td></tr>"
+        f"<tr><td>{score:.3f}</td><td>{html.escape(shorten(texts[a], PAIR_LABEL))}</td>"
+        f"<td>{html.escape(shorten(texts[b], PAIR_LABEL))}</td></tr>"
         for a, b, score in pairs[:limit]
     )
     caption = f"{len(pairs):,} near-duplicate pairs" + (

@@ -26,7 +26,7 @@ import plotly.graph_objects as go
 from explainer.infra import cache
 from explainer.infra.rendering import BookRenderer
 from explainer.teaching.live import Live, explore, parse_words, with_tries
-from helpers import plot_heatmap, plot_projection
+from helpers import axes_layout, plot_heatmap, plot_projection, scatter_traces
 
 PANEL_KINDS = ("explorer", "playground", "search", "images", "tokens", "atlas", "workbench")
 Try = tuple[str, dict[str, str], str]  # (button label, {input name: value}, what to look for)
@@ -175,10 +175,23 @@ def buttons(name: str, options: list[tuple[str, str]], value: str) -> str:
 DEFAULT_WORDS = "king, queen, prince, cat, dog, wolf, pizza, bread, car, train"
 
 
+def explorer_3d() -> dict:
+    """The explorer's map in 3-D, as helpers draws it: the trace's look (no data) and the layout."""
+    style = scatter_traces(np.zeros((1, 3)), [""], [""], dims=3)[0].to_plotly_json()
+    for key in ("x", "y", "z", "text"):
+        style.pop(key, None)
+    return {"trace": dict(style, meta="points"), "layout": go.Layout(axes_layout(3)).to_plotly_json()}
+
+
 def explorer_panel(words: str = DEFAULT_WORDS, tries: Sequence[Try] = ()) -> Panel:
     """The intro's explorer: your words as a 2-D or 3-D PCA map and a similarity heatmap."""
     texts = parse_words(words)
-    figures = [plot_projection(texts, method="pca", dims=2), plot_heatmap(texts)]
+    figures = [
+        plot_projection(texts, method="pca", dims=2).update_traces(meta="points"),
+        plot_heatmap(texts).update_traces(meta="cosines"),
+    ]
+    # the browser's 3-D switch draws with Python's look; both maps 480 px high
+    figures[0].update_layout(height=480, meta={"3-D": explorer_3d()})
     controls = text_input("words", "Words", words, size=60) + buttons("dims", [("2-D", "2"), ("3-D", "3")], "2")
     note = (
         "<strong>Try it live.</strong> Type words or short phrases separated by commas and press Enter. "
